@@ -10,7 +10,12 @@ import (
 var (
 	dns1123Label     = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 	dns1123Subdomain = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
+	uidChars         = regexp.MustCompile(`^[A-Za-z0-9-]*$`)
 )
+
+// MaxClockSkew is how far in the future an observedAt may lie before the
+// ingest replaces it with its own time.
+const MaxClockSkew = time.Minute
 
 // FieldError names the field that failed and why. Path is the JSON path in
 // the request, e.g. "items[3].claimRef".
@@ -51,8 +56,8 @@ func (r *Record) Normalize(prefix string, now time.Time) error {
 			return &FieldError{prefix + "kind", fmt.Sprintf("%q must be Kind.group, e.g. PostgreSQL.database.example.org", r.Kind)}
 		}
 	}
-	if len(r.UID) > 128 {
-		return &FieldError{prefix + "uid", fmt.Sprintf("must be at most 128 bytes, got %d", len(r.UID))}
+	if len(r.UID) > 128 || !uidChars.MatchString(r.UID) {
+		return &FieldError{prefix + "uid", fmt.Sprintf("%q must be at most 128 letters, digits and '-'", r.UID)}
 	}
 	if len(r.StatusMessage) > MaxMessageBytes {
 		return &FieldError{prefix + "statusMessage", fmt.Sprintf("must be at most %d bytes, got %d", MaxMessageBytes, len(r.StatusMessage))}
@@ -87,6 +92,14 @@ func (r *Record) Normalize(prefix string, now time.Time) error {
 	t, err := time.Parse(time.RFC3339Nano, r.ObservedAt)
 	if err != nil {
 		return &FieldError{prefix + "observedAt", fmt.Sprintf("%q must be an RFC 3339 timestamp", r.ObservedAt)}
+	}
+	if t.Before(time.Unix(0, 0)) {
+		return &FieldError{prefix + "observedAt", fmt.Sprintf("%q must not be before 1970", r.ObservedAt)}
+	}
+	// An agent whose clock runs ahead would otherwise make every later,
+	// honest update look stale until its timestamp passes.
+	if t.After(now.Add(MaxClockSkew)) {
+		t = now
 	}
 	r.ObservedAt = t.UTC().Format(time.RFC3339Nano)
 	return nil
