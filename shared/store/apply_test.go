@@ -49,16 +49,24 @@ func TestApplyOutcomes(t *testing.T) {
 			func(t testing.TB) status.Record { return rec(t, "c1", "ns/a", "Available", 20, uid("u1"), gen(1)) },
 		}, "u", 1, "Available"},
 		{"older observedAt is stale", []func(testing.TB) status.Record{
-			func(t testing.TB) status.Record { return rec(t, "c1", "ns/a", "Broken", 15, uid("u1"), gen(1), notReady) },
+			func(t testing.TB) status.Record {
+				return rec(t, "c1", "ns/a", "Broken", 15, uid("u1"), gen(1), notReady)
+			},
 		}, "s", 1, "Available"},
 		{"same time lower generation is stale", []func(testing.TB) status.Record{
-			func(t testing.TB) status.Record { return rec(t, "c1", "ns/a", "Broken", 20, uid("u1"), gen(0), notReady) },
+			func(t testing.TB) status.Record {
+				return rec(t, "c1", "ns/a", "Broken", 20, uid("u1"), gen(0), notReady)
+			},
 		}, "s", 1, "Available"},
 		{"newer change accepted", []func(testing.TB) status.Record{
-			func(t testing.TB) status.Record { return rec(t, "c1", "ns/a", "Broken", 30, uid("u1"), gen(2), notReady) },
+			func(t testing.TB) status.Record {
+				return rec(t, "c1", "ns/a", "Broken", 30, uid("u1"), gen(2), notReady)
+			},
 		}, "a", 2, "Broken"},
 		{"recreated claim with older clock replaces", []func(testing.TB) status.Record{
-			func(t testing.TB) status.Record { return rec(t, "c1", "ns/a", "Creating", 5, uid("u2"), gen(1), notReady) },
+			func(t testing.TB) status.Record {
+				return rec(t, "c1", "ns/a", "Creating", 5, uid("u2"), gen(1), notReady)
+			},
 		}, "a", 3, "Creating"},
 		{"batch: later duplicate wins within the batch", []func(testing.TB) status.Record{
 			func(t testing.TB) status.Record { return rec(t, "c1", "ns/a", "One", 40, uid("u2"), gen(1)) },
