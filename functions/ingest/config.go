@@ -1,0 +1,43 @@
+package ingest
+
+import (
+	"time"
+
+	"github.com/stuttgart-things/machinery-status-collector/shared/config"
+)
+
+// Config is the ingest's part of the environment.
+type Config struct {
+	RedisURL       string // REDIS_URL; "" lets the local run embed a Redis
+	KeyPrefix      string // REDIS_KEY_PREFIX
+	Tokens         Tokens // INGEST_TOKENS and INGEST_TOKENS_FILE
+	MaxItems       int    // INGEST_MAX_ITEMS
+	MaxBodyBytes   int64  // INGEST_MAX_BODY_BYTES
+	RequestTimeout time.Duration
+}
+
+// ConfigFromEnv reads the ingest variables, recording every problem in e.
+func ConfigFromEnv(e *config.Env) Config {
+	c := Config{
+		RedisURL:       e.Get("REDIS_URL"),
+		KeyPrefix:      e.String("REDIS_KEY_PREFIX", "{msc}"),
+		MaxItems:       e.Int("INGEST_MAX_ITEMS", DefaultMaxItems, 1, 100000),
+		MaxBodyBytes:   int64(e.Int("INGEST_MAX_BODY_BYTES", DefaultMaxBodyBytes, 1024, 256<<20)),
+		RequestTimeout: e.Duration("INGEST_REQUEST_TIMEOUT", 10*time.Second, 100*time.Millisecond),
+	}
+	if v := e.Get("INGEST_TOKENS"); v != "" {
+		t, err := ParseTokens([]byte(v))
+		if err != nil {
+			e.Fail("INGEST_TOKENS", "%v", err)
+		}
+		c.Tokens = t
+	}
+	if b := e.File("INGEST_TOKENS_FILE"); b != nil {
+		t, err := ParseTokens(b)
+		if err != nil {
+			e.Fail("INGEST_TOKENS_FILE", "%v", err)
+		}
+		c.Tokens.entries = append(c.Tokens.entries, t.entries...)
+	}
+	return c
+}

@@ -1,0 +1,252 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/stuttgart-things/machinery-status-collector/shared/status"
+	"github.com/stuttgart-things/machinery-status-collector/shared/store"
+)
+
+// retryAfterSeconds is what a 503 asks clients to wait.
+const retryAfterSeconds = 5
+
+// authenticate checks the bearer token and returns the cluster it may
+// write ("*" for any). It writes the 401 itself. With no tokens configured
+// the API is open and every caller may act on every cluster.
+func (f *Function) authenticate(w http.ResponseWriter, r *http.Request) (string, bool) {
+	if f.opts.Tokens.Len() == 0 {
+		return AnyCluster, true
+	}
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || token == "" {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="machinery-status-collector"`)
+		writeError(w, http.StatusUnauthorized, "Authorization: Bearer token required")
+		return "", false
+	}
+	granted, ok := f.opts.Tokens.Cluster(token)
+	if !ok {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="machinery-status-collector", error="invalid_token"`)
+		writeError(w, http.StatusUnauthorized, "bearer token not recognised")
+		return "", false
+	}
+	return granted, true
+}
+
+// permit answers 403 unless a token scoped to granted may act on cluster
+// ("*" asks for every cluster).
+func permit(w http.ResponseWriter, granted, cluster string) bool {
+	if Allows(granted, cluster) {
+		return true
+	}
+	target := "cluster " + cluster
+	if cluster == AnyCluster {
+		target = "every cluster"
+	}
+	writeError(w, http.StatusForbidden, fmt.Sprintf("token is scoped to cluster %s and may not access %s", granted, target))
+	return false
+}
+
+// authorize is authenticate followed by permit.
+func (f *Function) authorize(w http.ResponseWriter, r *http.Request, cluster string) bool {
+	granted, ok := f.authenticate(w, r)
+	return ok && permit(w, granted, cluster)
+}
+
+// createdBody is the seed's answer to POST /api/v1/status, plus the outcome.
+type createdBody struct {
+	Status  string `json:"status"`
+	Outcome string `json:"outcome"`
+}
+
+// postStatus stores one seed-style update and answers 201 {"status":"created"}.
+func (f *Function) postStatus(w http.ResponseWriter, r *http.Request) {
+	granted, ok := f.authenticate(w, r)
+	if !ok {
+		return
+	}
+	var rec status.Record
+	if err := f.decodeBody(w, r, &rec); err != nil {
+		writeError(w, err.code, err.msg)
+		return
+	}
+	if rec.Cluster != "" && !permit(w, granted, rec.Cluster) {
+		return
+	}
+	if err := rec.Normalize("", f.opts.Now()); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	res, ok := f.apply(w, r, []status.Record{rec})
+	if !ok {
+		return
+	}
+	writeJSON(w, http.StatusCreated, createdBody{Status: "created", Outcome: outcomeName(res.Outcomes[0])})
+}
+
+// batchBody answers POST /api/v1/statuses.
+type batchBody struct {
+	Accepted   int   `json:"accepted"`
+	Unchanged  int   `json:"unchanged"`
+	Stale      int   `json:"stale"`
+	Generation int64 `json:"generation"`
+}
+
+// postStatuses stores a batch for one cluster, whole or not at all.
+func (f *Function) postStatuses(w http.ResponseWriter, r *http.Request) {
+	granted, ok := f.authenticate(w, r)
+	if !ok {
+		return
+	}
+	var b status.Batch
+	if err := f.decodeBody(w, r, &b); err != nil {
+		writeError(w, err.code, err.msg)
+		return
+	}
+	if b.Cluster != "" && !permit(w, granted, b.Cluster) {
+		return
+	}
+	if err := status.ValidateCluster("cluster", b.Cluster); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	switch {
+	case len(b.Items) == 0:
+		writeError(w, http.StatusBadRequest, "items: must hold at least one item")
+		return
+	case len(b.Items) > f.opts.MaxItems:
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("items: %d items exceed the limit of %d", len(b.Items), f.opts.MaxItems))
+		return
+	}
+	now := f.opts.Now()
+	for i := range b.Items {
+		it := &b.Items[i]
+		if it.Cluster == "" {
+			it.Cluster = b.Cluster
+		} else if it.Cluster != b.Cluster {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("items[%d].cluster: %q differs from the batch's cluster %q", i, it.Cluster, b.Cluster))
+			return
+		}
+		if err := it.Normalize(fmt.Sprintf("items[%d].", i), now); err != nil {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+	}
+	f.metrics.batch.Observe(float64(len(b.Items)))
+	res, ok := f.apply(w, r, b.Items)
+	if !ok {
+		return
+	}
+	writeJSON(w, http.StatusOK, batchBody{Accepted: res.Accepted, Unchanged: res.Unchanged, Stale: res.Stale, Generation: res.Generation})
+}
+
+// apply writes records to the store, answering 503 itself on failure.
+func (f *Function) apply(w http.ResponseWriter, r *http.Request, recs []status.Record) (store.Result, bool) {
+	ctx, cancel := context.WithTimeout(r.Context(), f.opts.RequestTimeout)
+	defer cancel()
+	res, err := f.opts.Store.Apply(ctx, recs[0].ReceivedAt, recs)
+	if err != nil {
+		f.storeFailed(w, r, err)
+		return res, false
+	}
+	f.metrics.outcomes(res)
+	return res, true
+}
+
+func (f *Function) storeFailed(w http.ResponseWriter, r *http.Request, err error) {
+	f.log.Error("status store failed", "request_id", RequestID(r.Context()), "err", err)
+	writeUnavailable(w, retryAfterSeconds)
+}
+
+func outcomeName(o store.Outcome) string {
+	switch o {
+	case store.Accepted:
+		return "accepted"
+	case store.Unchanged:
+		return "unchanged"
+	default:
+		return "stale"
+	}
+}
+
+// getAllStatus lists every record of every cluster (a "*" token when auth is on).
+func (f *Function) getAllStatus(w http.ResponseWriter, r *http.Request) {
+	if !f.authorize(w, r, AnyCluster) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), f.opts.RequestTimeout)
+	defer cancel()
+	recs, err := f.opts.Store.AllRecords(ctx)
+	if err != nil {
+		f.storeFailed(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, recs)
+}
+
+// getClusterStatus lists one cluster's records; an unknown cluster has none.
+func (f *Function) getClusterStatus(w http.ResponseWriter, r *http.Request) {
+	cluster := r.PathValue("cluster")
+	if err := status.ValidateCluster("cluster", cluster); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if !f.authorize(w, r, cluster) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), f.opts.RequestTimeout)
+	defer cancel()
+	recs, err := f.opts.Store.ClusterRecords(ctx, cluster)
+	if err != nil {
+		f.storeFailed(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, recs)
+}
+
+// getClusters lists every cluster with its last-seen time and counts.
+func (f *Function) getClusters(w http.ResponseWriter, r *http.Request) {
+	if !f.authorize(w, r, AnyCluster) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), f.opts.RequestTimeout)
+	defer cancel()
+	sums, err := f.opts.Store.Summaries(ctx)
+	if err != nil {
+		f.storeFailed(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, sums)
+}
+
+type statusBody struct {
+	Status string `json:"status"`
+}
+
+func (f *Function) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, statusBody{Status: "ok"})
+}
+
+// readyz answers 200 only while Redis answers, so no traffic is routed to
+// a replica that cannot store it.
+func (f *Function) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*f.opts.RequestTimeout/10)
+	defer cancel()
+	if err := f.opts.Store.Ping(ctx); err != nil {
+		f.log.Warn("not ready", "err", err)
+		writeUnavailable(w, retryAfterSeconds)
+		return
+	}
+	writeJSON(w, http.StatusOK, statusBody{Status: "ok"})
+}
+
+type versionBody struct {
+	Version string `json:"version"`
+	Commit  string `json:"commit"`
+}
+
+func (f *Function) version(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, versionBody{Version: f.opts.Version, Commit: f.opts.Commit})
+}

@@ -1,0 +1,77 @@
+package ingest
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+
+	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/stuttgart-things/machinery-status-collector/shared/buildinfo"
+	"github.com/stuttgart-things/machinery-status-collector/shared/config"
+	"github.com/stuttgart-things/machinery-status-collector/shared/logging"
+	"github.com/stuttgart-things/machinery-status-collector/shared/store"
+)
+
+// FunctionTarget is the name functions-framework serves this function under.
+const FunctionTarget = "ingest"
+
+func init() {
+	functions.HTTP(FunctionTarget, serveDefault)
+}
+
+var (
+	defaultOnce sync.Once
+	defaultFn   *Function
+	defaultErr  error
+)
+
+// Default builds, once, the Function that functions-framework serves, from
+// the process environment. A main calls it at start to fail fast on bad
+// configuration instead of at the first request.
+func Default() (*Function, error) {
+	defaultOnce.Do(func() {
+		e := config.FromOS()
+		log := logging.FromEnv(e)
+		cfg := ConfigFromEnv(e)
+		if cfg.RedisURL == "" {
+			e.Fail("REDIS_URL", "is required (redis://host:6379, rediss://, unix://, redis+sentinel:// or redis+cluster://)")
+		}
+		if err := e.Err(); err != nil {
+			defaultErr = fmt.Errorf("ingest: %w", err)
+			return
+		}
+		rdb, err := store.NewClient(cfg.RedisURL)
+		if err != nil {
+			defaultErr = fmt.Errorf("ingest: %w", err)
+			return
+		}
+		defaultFn = FromConfig(cfg, store.New(rdb, cfg.KeyPrefix), log, prometheus.DefaultRegisterer, prometheus.DefaultGatherer)
+	})
+	return defaultFn, defaultErr
+}
+
+// FromConfig builds a Function from cfg over st, warning when the API is open.
+func FromConfig(cfg Config, st *store.Store, log *slog.Logger, reg prometheus.Registerer, g prometheus.Gatherer) *Function {
+	if cfg.Tokens.Len() == 0 {
+		log.Warn("no ingest tokens configured (INGEST_TOKENS, INGEST_TOKENS_FILE): the API accepts writes from anyone")
+	}
+	return New(Options{
+		Store: st, Tokens: cfg.Tokens, MaxItems: cfg.MaxItems, MaxBodyBytes: cfg.MaxBodyBytes,
+		RequestTimeout: cfg.RequestTimeout, Logger: log,
+		Version: buildinfo.Version, Commit: buildinfo.Commit(),
+		Registerer: reg, Gatherer: g,
+	})
+}
+
+// serveDefault is what functions-framework calls for every request.
+func serveDefault(w http.ResponseWriter, r *http.Request) {
+	f, err := Default()
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "ingest is misconfigured; see the function's log")
+		return
+	}
+	f.ServeHTTP(w, r)
+}
