@@ -1,0 +1,48 @@
+# machinery-status-collector: build, run, test and benchmark.
+# `make run` and `make test` install what they need on a Debian machine.
+
+GO        ?= go
+CACHE     := $(CURDIR)/.cache
+BIN       := $(CURDIR)/bin
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X github.com/stuttgart-things/machinery-status-collector/shared/buildinfo.Version=$(VERSION)
+# Every test runs with the race detector; -count=1 so results are never cached.
+TESTFLAGS ?= -race -count=1 -timeout 45m
+
+COMMANDS := collector:./functions/collector/cmd ingest:./functions/ingest/cmd
+
+.PHONY: all build run test bench lint redis-server test-deps
+
+all: lint test
+
+## build: compile every command into ./bin
+build:
+	@mkdir -p $(BIN)
+	@for c in $(COMMANDS); do \
+		name=$${c%%:*}; pkg=$${c#*:}; \
+		if [ -d "$$pkg" ]; then echo "go build $$name"; $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/$$name $$pkg || exit 1; fi; \
+	done
+
+## run: start the collector locally on COLLECTOR_PORT (default 8095)
+run:
+	$(GO) run -ldflags "$(LDFLAGS)" ./functions/collector/cmd
+
+## test: install test dependencies, then run every test with -race
+test: test-deps
+	$(GO) test $(TESTFLAGS) ./...
+
+## bench: benchmarks against baselines measured in the same run
+bench: redis-server
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3s ./functions/ingest/
+
+## lint: formatting and vet
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+test-deps: redis-server
+
+## redis-server: install Debian's redis-server (and redis-benchmark) when missing
+redis-server:
+	@command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null || \
+		{ echo "installing redis-server"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }

@@ -1,0 +1,18 @@
+// Command collector runs ingest (and, with it, reconcile) in one local process.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/stuttgart-things/machinery-status-collector/functions/collector"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := collector.Main(ctx)
+	stop()
+	os.Exit(code)
+}

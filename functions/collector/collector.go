@@ -1,0 +1,143 @@
+// Package collector runs the whole system in one process for local use:
+// the ingest API on one port, backed by Redis (an embedded in-process Redis
+// when REDIS_URL is unset).
+package collector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/stuttgart-things/machinery-status-collector/functions/ingest"
+	"github.com/stuttgart-things/machinery-status-collector/shared/config"
+	"github.com/stuttgart-things/machinery-status-collector/shared/logging"
+	"github.com/stuttgart-things/machinery-status-collector/shared/store"
+)
+
+// Config is the local run's environment.
+type Config struct {
+	Port   int // COLLECTOR_PORT
+	Ingest ingest.Config
+}
+
+// ConfigFromEnv reads the collector's variables, recording problems in e.
+func ConfigFromEnv(e *config.Env) Config {
+	return Config{
+		Port:   e.Int("COLLECTOR_PORT", 8095, 1, 65535),
+		Ingest: ingest.ConfigFromEnv(e),
+	}
+}
+
+// Collector is the local process: its HTTP server and what it owns.
+type Collector struct {
+	cfg      Config
+	log      *slog.Logger
+	server   *http.Server
+	embedded *miniredis.Miniredis // nil when REDIS_URL is set
+	rdb      redis.UniversalClient
+}
+
+// New builds the collector from cfg. Without a Redis URL it starts an
+// embedded in-process Redis, which keeps data only while the process runs.
+func New(cfg Config, log *slog.Logger) (*Collector, error) {
+	c := &Collector{cfg: cfg, log: log}
+	url := cfg.Ingest.RedisURL
+	if url == "" {
+		m, err := miniredis.Run()
+		if err != nil {
+			return nil, fmt.Errorf("start embedded redis: %w", err)
+		}
+		c.embedded = m
+		url = "redis://" + m.Addr()
+		log.Info("REDIS_URL is not set: using an embedded in-process Redis; statuses are lost when the process stops", "addr", m.Addr())
+	}
+	rdb, err := store.NewClient(url)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	c.rdb = rdb
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	fn := ingest.FromConfig(cfg.Ingest, store.New(rdb, cfg.Ingest.KeyPrefix), log, reg, reg)
+	mux := http.NewServeMux()
+	mux.Handle("/", fn)
+	c.server = &http.Server{
+		Addr:              fmt.Sprintf(":%d", cfg.Port),
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	return c, nil
+}
+
+// Serve listens on l until ctx ends, then shuts down gracefully.
+func (c *Collector) Serve(ctx context.Context, l net.Listener) error {
+	errc := make(chan error, 1)
+	go func() { errc <- c.server.Serve(l) }()
+	c.log.Info("collector listening", "addr", l.Addr().String())
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.server.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// ListenAndServe listens on the configured port until ctx ends.
+func (c *Collector) ListenAndServe(ctx context.Context) error {
+	l, err := net.Listen("tcp", c.server.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", c.server.Addr, err)
+	}
+	return c.Serve(ctx, l)
+}
+
+// Close releases Redis and the embedded server.
+func (c *Collector) Close() {
+	if c.rdb != nil {
+		c.rdb.Close()
+	}
+	if c.embedded != nil {
+		c.embedded.Close()
+	}
+}
+
+// Main reads the environment, runs the collector until ctx ends and
+// returns the process exit code.
+func Main(ctx context.Context) int {
+	e := config.FromOS()
+	log := logging.FromEnv(e)
+	cfg := ConfigFromEnv(e)
+	if err := e.Err(); err != nil {
+		log.Error("collector: " + err.Error())
+		return 2
+	}
+	c, err := New(cfg, log)
+	if err != nil {
+		log.Error("collector: start", "err", err)
+		return 1
+	}
+	defer c.Close()
+	if err := c.ListenAndServe(ctx); err != nil {
+		log.Error("collector: serve", "err", err)
+		return 1
+	}
+	return 0
+}
