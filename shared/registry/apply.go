@@ -1,0 +1,223 @@
+// Package registry applies collected claim statuses to the central
+// registry file, editing the YAML text in place so that the pull request
+// diff shows exactly the claims whose status changed.
+//
+// Two layouts are detected automatically (see DESIGN.md, "Registry file"):
+// the seed's clusters map (cluster -> list of entries) and the
+// ClaimRegistry (`kind: ClaimRegistry`, a `claims:` list, status kept per
+// cluster on each entry). The file is parsed with yaml.v3 only to find
+// where things are; the output is the original bytes with scalar values
+// replaced and lines inserted or removed, so comments, quoting, key order,
+// blank lines, indentation, document markers and line endings survive.
+package registry
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+
+	"github.com/stuttgart-things/machinery-status-collector/shared/status"
+)
+
+// Options tune Apply.
+type Options struct {
+	// AddMissing appends claims the registry does not know, in the style
+	// of the file's existing entries (REGISTRY_ADD_MISSING=true).
+	AddMissing bool
+}
+
+// Report says what Apply did, for the pull request body.
+type Report struct {
+	// Layout is LayoutClusters or LayoutClaimRegistry.
+	Layout string
+	// Changed lists entries whose status changed, deletions excepted
+	// (those are in Deleted), sorted by cluster, claim and kind. A claim
+	// that reappears after a deletion is here, with Old "deleted".
+	Changed []Change
+	// Missing lists claims seen in a cluster but absent from the
+	// registry, sorted by cluster, claim and kind; with AddMissing the ones
+	// appended have Added set. Deleted claims are never listed: there is
+	// nothing to add for them.
+	Missing []MissingClaim
+	// Deleted lists claims deleted from their cluster whose entry changed
+	// (New is "deleted"), sorted like Changed.
+	Deleted []Change
+}
+
+// Change is one entry's status moving from Old to New. Old and New are
+// short human texts: "True: Available" (ready and message), the message
+// alone when no ready state is known, "deleted", or "" for none.
+type Change struct {
+	Cluster, ClaimRef, Kind, Old, New string
+}
+
+// MissingClaim is a record whose claim has no entry in the registry. The
+// record's fields are promoted, so m.Cluster and m.ClaimRef work as on a
+// status.Record.
+type MissingClaim struct {
+	status.Record
+	// Added is true when Options.AddMissing appended an entry for it.
+	Added bool
+}
+
+// Apply returns src with the status of every record written into the
+// registry, and a report of the changes. src is never modified. records
+// are the whole desired state for all clusters (level-triggered): claims
+// in the file without a record are left untouched, and when two records
+// share cluster, claimRef and kind the later one in the slice wins.
+//
+// Matching: in the clusters layout an entry under the record's cluster
+// key matches by claimRef (or by namespace + name when it has no
+// claimRef); in a ClaimRegistry an entry matches by namespace + name and
+// keeps the status per cluster under `clusters:`. When a record and an
+// entry both carry a kind they must agree (an entry's kind may leave out
+// the group). A claim fitting two entries equally well is an error.
+//
+// A status changes when the message, the ready state (where the entry
+// records one) or the deleted flag differs; only then are the values and
+// lastCheckedAt (set to the record's observedAt) rewritten. Applying the
+// same records to the output again returns it byte for byte with an empty
+// report, so a quiet fleet yields no diff.
+//
+// Errors are *Error values naming the line: invalid YAML, neither layout,
+// an ambiguous match, or a construct the editor does not write into.
+func Apply(src []byte, records []status.Record, opts Options) ([]byte, Report, error) {
+	docs, err := parseDocs(src)
+	if err != nil {
+		return nil, Report{}, err
+	}
+	s := newSource(src)
+	layout, parts, err := detect(s, docs)
+	if err != nil {
+		return nil, Report{}, err
+	}
+	p := &planner{s: s, opts: opts, layout: layout, docs: parts}
+	p.rep.Layout = layout
+	recs := p.normalize(records)
+	if layout == LayoutClusters {
+		err = p.planClusters(recs)
+	} else {
+		err = p.planClaimRegistry(recs)
+	}
+	if err != nil {
+		return nil, Report{}, err
+	}
+	out, err := p.ed.apply(src)
+	if err != nil {
+		return nil, Report{}, err
+	}
+	p.sortReport()
+	return out, p.rep, nil
+}
+
+// planner holds one Apply run: the source, the edits gathered so far and
+// the report.
+type planner struct {
+	s      *source
+	ed     editor
+	opts   Options
+	layout string
+	docs   []document
+	guide  guide
+	rep    Report
+}
+
+// rec is a record prepared for matching: strings made valid UTF-8 (the
+// file can hold nothing else, and a value that cannot round-trip would
+// show as changed on every run) and the claimRef split.
+type rec struct {
+	r                       *status.Record
+	cluster, ns, name, kind string
+	ref, msg, ready, at     string
+	deleted                 bool
+	missing                 int // index in Report.Missing, -1 when matched
+}
+
+func valid(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
+
+// normalize prepares records: duplicates (same cluster, claimRef and
+// kind) collapse to the last one, records without cluster, namespace or
+// name go straight to Missing (they can match nothing), and the rest come
+// back sorted by namespace, name, kind and cluster.
+func (p *planner) normalize(records []status.Record) []*rec {
+	type key struct{ cluster, ref, kind string }
+	pos := make(map[key]int, len(records))
+	out := make([]*rec, 0, len(records))
+	for i := range records {
+		r := &records[i]
+		x := &rec{r: r, cluster: valid(r.Cluster), kind: valid(r.Kind), ref: valid(r.ClaimRef),
+			msg: valid(r.StatusMessage), ready: valid(r.Ready), at: valid(r.ObservedAt), deleted: r.Deleted, missing: -1}
+		if x.at == "" {
+			x.at = valid(r.ReceivedAt)
+		}
+		x.ns, x.name, _ = strings.Cut(x.ref, "/")
+		k := key{x.cluster, x.ref, x.kind}
+		if j, dup := pos[k]; dup {
+			out[j] = x
+			continue
+		}
+		pos[k] = len(out)
+		out = append(out, x)
+	}
+	kept := out[:0]
+	for _, x := range out {
+		if x.cluster == "" || x.ns == "" || x.name == "" {
+			if !x.deleted {
+				p.missing(x)
+			}
+			continue
+		}
+		kept = append(kept, x)
+	}
+	slices.SortFunc(kept, func(a, b *rec) int {
+		return cmp.Or(cmp.Compare(a.ns, b.ns), cmp.Compare(a.name, b.name), cmp.Compare(a.kind, b.kind), cmp.Compare(a.cluster, b.cluster))
+	})
+	return kept
+}
+
+// missing lists x as not in the registry.
+func (p *planner) missing(x *rec) {
+	x.missing = len(p.rep.Missing)
+	p.rep.Missing = append(p.rep.Missing, MissingClaim{Record: *x.r})
+}
+
+// added marks x, listed as missing, as appended.
+func (p *planner) added(x *rec) {
+	if x.missing >= 0 {
+		p.rep.Missing[x.missing].Added = true
+	}
+}
+
+// change reports the status of x's entry moving from old to new.
+func (p *planner) change(x *rec, old, new string) {
+	c := Change{Cluster: x.r.Cluster, ClaimRef: x.r.ClaimRef, Kind: x.r.Kind, Old: old, New: new}
+	if x.deleted {
+		p.rep.Deleted = append(p.rep.Deleted, c)
+	} else {
+		p.rep.Changed = append(p.rep.Changed, c)
+	}
+}
+
+func (p *planner) sortReport() {
+	byChange := func(a, b Change) int {
+		return cmp.Or(cmp.Compare(a.Cluster, b.Cluster), cmp.Compare(a.ClaimRef, b.ClaimRef), cmp.Compare(a.Kind, b.Kind))
+	}
+	slices.SortStableFunc(p.rep.Changed, byChange)
+	slices.SortStableFunc(p.rep.Deleted, byChange)
+	slices.SortStableFunc(p.rep.Missing, func(a, b MissingClaim) int {
+		return cmp.Or(cmp.Compare(a.Cluster, b.Cluster), cmp.Compare(a.ClaimRef, b.ClaimRef), cmp.Compare(a.Kind, b.Kind))
+	})
+}
+
+// statusText is the short human form of a status used in Change.
+func statusText(ready, msg string, deleted bool) string {
+	switch {
+	case deleted:
+		return "deleted"
+	case ready == "":
+		return msg
+	case msg == "":
+		return ready
+	}
+	return ready + ": " + msg
+}

@@ -1,0 +1,256 @@
+package registry
+
+import (
+	"cmp"
+	"errors"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// The seed's layout: a top-level mapping from cluster name to a list of
+// entries {name, namespace, claimRef, statusMessage, lastCheckedAt}.
+
+// clusterList is a top-level cluster key and its list of entries.
+type clusterList struct {
+	key, val *yaml.Node
+	doc      *document
+	c        ctx     // context of the list's items
+	last     *fields // last block entry: new entries copy its shape
+}
+
+// planClusters matches records to entries under their cluster's key and
+// gathers the edits. A record whose cluster key is absent, or whose claim
+// has no entry under it, is missing; with AddMissing it is appended to
+// its cluster's list (the key is added to the first document if needed).
+func (p *planner) planClusters(recs []*rec) error {
+	lists := map[string]*clusterList{}
+	index := map[ident][]*entry{}
+	for di := range p.docs {
+		d := &p.docs[di]
+		for i := 0; i+1 < len(d.root.Content); i += 2 {
+			k, v := d.root.Content[i], d.root.Content[i+1]
+			if prev, dup := lists[k.Value]; dup {
+				return errAt(k.Line, ErrInvalidYAML, "invalid YAML: cluster %q appears twice (lines %d and %d)", k.Value, prev.key.Line, k.Line)
+			}
+			p.guide.sampleKey(k)
+			cl := &clusterList{key: k, val: v, doc: d}
+			lists[k.Value] = cl
+			if v.Kind != yaml.SequenceNode {
+				continue
+			}
+			cl.c = p.s.childCtx(v, d.c)
+			for _, item := range v.Content {
+				if item.Kind != yaml.MappingNode {
+					continue
+				}
+				f, err := readFields(item, p.s.childCtx(item, cl.c))
+				if err != nil {
+					return err
+				}
+				p.guide.sample(f)
+				if !f.c.flow {
+					p.guide.sampleList(d.c.indent, cl.c.indent, f.c.indent, f)
+					cl.last = f
+				}
+				if ns, name, ok := f.identity(LayoutClusters); ok {
+					id := ident{k.Value, ns, name}
+					index[id] = append(index[id], &entry{f: f, kind: f.kind(), line: item.Line})
+				}
+			}
+		}
+	}
+
+	slices.SortFunc(recs, func(a, b *rec) int {
+		return cmp.Or(cmp.Compare(a.cluster, b.cluster), cmp.Compare(a.ns, b.ns), cmp.Compare(a.name, b.name), cmp.Compare(a.kind, b.kind))
+	})
+	var adds []*claim
+	for i := 0; i < len(recs); {
+		id := ident{recs[i].cluster, recs[i].ns, recs[i].name}
+		j := i + 1
+		for j < len(recs) && (ident{recs[j].cluster, recs[j].ns, recs[j].name}) == id {
+			j++
+		}
+		claims := make([]*claim, 0, j-i)
+		for _, x := range recs[i:j] {
+			claims = append(claims, &claim{kind: x.kind, recs: []*rec{x}})
+		}
+		i = j
+		entries := index[id]
+		if err := assign(id, claims, entries); err != nil {
+			return err
+		}
+		for _, c := range claims {
+			x := c.recs[0]
+			if c.entry != nil {
+				if err := p.updateSlot(c.entry.f, x, readyIfPresent); err != nil {
+					return err
+				}
+				continue
+			}
+			if x.deleted {
+				continue
+			}
+			p.missing(x)
+			c.needKind = x.kind != "" && (len(claims) > 1 || len(entries) > 0)
+			adds = append(adds, c)
+		}
+	}
+	if !p.opts.AddMissing {
+		return nil
+	}
+	return p.addClusterEntries(adds, lists)
+}
+
+// addClusterEntries appends entries for missing claims (sorted by
+// cluster), cluster by cluster. A cluster whose list is a non-empty flow
+// list, or a file whose top level is a flow mapping, gets nothing: the
+// claims stay listed as missing without Added.
+func (p *planner) addClusterEntries(adds []*claim, lists map[string]*clusterList) error {
+	for i := 0; i < len(adds); {
+		cluster := adds[i].recs[0].cluster
+		j := i + 1
+		for j < len(adds) && adds[j].recs[0].cluster == cluster {
+			j++
+		}
+		batch := adds[i:j]
+		i = j
+		done, err := p.addToCluster(cluster, batch, lists[cluster])
+		if err != nil {
+			return err
+		}
+		if done {
+			for _, c := range batch {
+				p.added(c.recs[0])
+			}
+		}
+	}
+	return nil
+}
+
+func (p *planner) addToCluster(cluster string, batch []*claim, cl *clusterList) (bool, error) {
+	tmpl := p.guide.tmpl
+	if cl != nil && cl.last != nil {
+		tmpl = cl.last
+	}
+	entries := func(dash, kc int) []string {
+		var lines []string
+		for _, c := range batch {
+			lines = append(lines, listItem(p.clusterEntryBody(c, tmpl), dash, kc)...)
+		}
+		return lines
+	}
+	switch {
+	case cl == nil:
+		d := &p.docs[0]
+		if d.c.flow {
+			return false, nil
+		}
+		key, err := p.keyText(cluster, d.root.Line)
+		if err != nil {
+			return false, err
+		}
+		pk := d.c.indent
+		dash, kc := p.guide.listShape(pk)
+		at, err := p.s.after(d.root.Content[len(d.root.Content)-1], d.c)
+		if err != nil {
+			return false, err
+		}
+		p.insertLines(at, append([]string{strings.Repeat(" ", pk) + key + ":"}, entries(dash, kc)...))
+	case cl.val.Kind == yaml.SequenceNode && len(cl.val.Content) > 0:
+		if cl.c.flow {
+			return false, nil
+		}
+		dash := cl.c.indent
+		kc := dash + 2
+		if cl.last != nil {
+			kc = cl.last.c.indent
+		} else if p.guide.haveList {
+			kc = dash + p.guide.keyOff
+		}
+		at, err := p.s.after(cl.val, cl.doc.c)
+		if err != nil {
+			return false, err
+		}
+		p.insertLines(at, entries(dash, kc))
+	default:
+		dash, kc := p.guide.listShape(cl.doc.c.indent)
+		if err := p.fillEmpty(cl.key, cl.val, cl.doc.c, entries(dash, kc)); err != nil {
+			if errors.Is(err, ErrUnsupported) {
+				return false, nil
+			}
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// listItem turns entry body lines (relative to the entry's key column)
+// into list item lines with the '-' at column dash and keys at column kc.
+func listItem(body []string, dash, kc int) []string {
+	if kc <= dash {
+		kc = dash + 2
+	}
+	out := make([]string, len(body))
+	for i, l := range body {
+		if i == 0 {
+			out[i] = strings.Repeat(" ", dash) + "-" + strings.Repeat(" ", kc-dash-1) + l
+			continue
+		}
+		out[i] = strings.Repeat(" ", kc) + l
+	}
+	return out
+}
+
+// clusterEntryBody is the `key: value` lines of a new clusters-layout
+// entry: the known keys of the template entry in its order, then whatever
+// the entry needs to be found again (claimRef or namespace + name, the
+// kind when there is doubt) and its status. A ready key is written only
+// when the template has one.
+func (p *planner) clusterEntryBody(c *claim, tmpl *fields) []string {
+	x := c.recs[0]
+	var vals [nFields]string
+	var have [nFields]bool
+	set := func(f field, v string, ok bool) { vals[f], have[f] = v, ok }
+	set(fName, x.name, true)
+	set(fNamespace, x.ns, true)
+	set(fClaimRef, x.ref, true)
+	set(fStatusMessage, x.msg, true)
+	set(fLastCheckedAt, x.at, x.at != "")
+	set(fReady, x.ready, x.ready != "")
+	set(fKind, x.kind, x.kind != "")
+
+	var order []field
+	var used [nFields]bool
+	use := func(f field) {
+		if have[f] && !used[f] {
+			used[f] = true
+			order = append(order, f)
+		}
+	}
+	if tmpl != nil {
+		for i := 0; i+1 < len(tmpl.n.Content); i += 2 {
+			if k := tmpl.n.Content[i]; k.Kind == yaml.ScalarNode {
+				if f, ok := fieldOf(k.Value); ok && f != fDeleted && f != fClusters {
+					use(f)
+				}
+			}
+		}
+	}
+	if !used[fClaimRef] && !(used[fName] && used[fNamespace]) {
+		use(fName)
+		use(fNamespace)
+		use(fClaimRef)
+	}
+	use(fStatusMessage)
+	use(fLastCheckedAt)
+	if c.needKind {
+		use(fKind)
+	}
+	lines := make([]string, 0, len(order))
+	for _, f := range order {
+		lines = append(lines, fieldNames[f]+": "+p.value(f, vals[f]))
+	}
+	return lines
+}

@@ -1,0 +1,57 @@
+package registry
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+)
+
+// edit replaces src[start:end] with text; start == end inserts.
+type edit struct {
+	start, end int
+	text       string
+}
+
+// editor gathers edits against the original bytes and builds the output
+// once, so the cost is linear in the file size whatever the edit count.
+type editor struct {
+	edits []edit
+}
+
+func (e *editor) replace(start, end int, text string) {
+	if start == end && text == "" {
+		return
+	}
+	e.edits = append(e.edits, edit{start, end, text})
+}
+
+func (e *editor) insert(at int, text string) { e.replace(at, at, text) }
+
+// apply returns src with all edits made. Edits are sorted by offset; at
+// one offset insertions come first, in the order they were made, so a
+// line inserted where a removed line started lands in the right place.
+// Overlapping edits are a bug in the caller and reported as an error
+// rather than producing a mangled file.
+func (e *editor) apply(src []byte) ([]byte, error) {
+	slices.SortStableFunc(e.edits, func(a, b edit) int {
+		if c := cmp.Compare(a.start, b.start); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.end-a.start, b.end-b.start)
+	})
+	size := len(src)
+	for _, ed := range e.edits {
+		size += len(ed.text) - (ed.end - ed.start)
+	}
+	out := make([]byte, 0, size)
+	prev := 0
+	for _, ed := range e.edits {
+		if ed.start < prev || ed.end < ed.start || ed.end > len(src) {
+			return nil, fmt.Errorf("registry: internal error: overlapping edits at byte %d", ed.start)
+		}
+		out = append(out, src[prev:ed.start]...)
+		out = append(out, ed.text...)
+		prev = ed.end
+	}
+	return append(out, src[prev:]...), nil
+}

@@ -1,0 +1,136 @@
+package registry
+
+import (
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// field is a key of an entry (or of a per-cluster status map) that this
+// package reads or writes. Every other key is left alone.
+type field int
+
+const (
+	fName field = iota
+	fNamespace
+	fClaimRef
+	fKind
+	fStatusMessage
+	fReady
+	fLastCheckedAt
+	fDeleted
+	fClusters
+	nFields
+)
+
+var fieldNames = [nFields]string{"name", "namespace", "claimRef", "kind", "statusMessage", "ready", "lastCheckedAt", "deleted", "clusters"}
+
+func fieldOf(key string) (field, bool) {
+	switch key {
+	case "name":
+		return fName, true
+	case "namespace":
+		return fNamespace, true
+	case "claimRef":
+		return fClaimRef, true
+	case "kind":
+		return fKind, true
+	case "statusMessage":
+		return fStatusMessage, true
+	case "ready":
+		return fReady, true
+	case "lastCheckedAt":
+		return fLastCheckedAt, true
+	case "deleted":
+		return fDeleted, true
+	case "clusters":
+		return fClusters, true
+	}
+	return 0, false
+}
+
+// fields is a mapping with the keys this package knows picked out.
+type fields struct {
+	n   *yaml.Node // the mapping
+	c   ctx        // context of its keys and values
+	key [nFields]*yaml.Node
+	val [nFields]*yaml.Node
+}
+
+// readFields picks the known keys out of mapping m, whose keys and values
+// sit in context c. A known key given twice is an error: YAML forbids it
+// and which one counts would be a guess.
+func readFields(m *yaml.Node, c ctx) (*fields, error) {
+	f := &fields{n: m, c: c}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k := m.Content[i]
+		if k.Kind != yaml.ScalarNode {
+			continue
+		}
+		fld, ok := fieldOf(k.Value)
+		if !ok {
+			continue
+		}
+		if prev := f.key[fld]; prev != nil {
+			return nil, errAt(k.Line, ErrInvalidYAML, "invalid YAML: duplicate key %q (first at line %d)", k.Value, prev.Line)
+		}
+		f.key[fld], f.val[fld] = k, m.Content[i+1]
+	}
+	return f, nil
+}
+
+// text is the string value of fld: "" when absent or null; ok is false
+// when the value is a mapping or a list.
+func (f *fields) text(fld field) (string, bool) {
+	return scalarText(f.val[fld])
+}
+
+func scalarText(v *yaml.Node) (string, bool) {
+	if v == nil {
+		return "", true
+	}
+	if v.Kind == yaml.AliasNode && v.Alias != nil {
+		v = v.Alias
+	}
+	if v.Kind != yaml.ScalarNode {
+		return "", false
+	}
+	if v.ShortTag() == "!!null" {
+		return "", true
+	}
+	return v.Value, true
+}
+
+// isTrue reports a YAML boolean true (`deleted: true`).
+func isTrue(v *yaml.Node) bool {
+	if v != nil && v.Kind == yaml.AliasNode && v.Alias != nil {
+		v = v.Alias
+	}
+	if v == nil || v.Kind != yaml.ScalarNode || v.ShortTag() != "!!bool" {
+		return false
+	}
+	return v.Value == "true" || v.Value == "True" || v.Value == "TRUE"
+}
+
+// identity is the claim an entry stands for. In the clusters layout a
+// non-empty claimRef decides ("namespace/name"), else the namespace and
+// name keys; a ClaimRegistry entry has only namespace and name. An empty
+// namespace or name matches no claim (the reference file has one entry
+// with namespace "").
+func (f *fields) identity(layout string) (ns, name string, ok bool) {
+	if layout == LayoutClusters {
+		if ref, isText := f.text(fClaimRef); isText && ref != "" {
+			ns, name, _ = strings.Cut(ref, "/")
+			return ns, name, ns != "" && name != ""
+		}
+	}
+	ns, ok1 := f.text(fNamespace)
+	name, ok2 := f.text(fName)
+	return ns, name, ok1 && ok2 && ns != "" && name != ""
+}
+
+// kind is the entry's kind key ("" when absent or not a value).
+func (f *fields) kind() string {
+	k, _ := f.text(fKind)
+	return k
+}

@@ -1,0 +1,98 @@
+package registry
+
+import (
+	"strings"
+)
+
+// ident is what entries and records are matched on: namespace and name,
+// plus the cluster in the clusters layout (an entry there belongs to one
+// cluster). The kind is matched inside a group, see assign.
+type ident struct {
+	cluster, ns, name string
+}
+
+// entry is a registry entry that can take a claim's status.
+type entry struct {
+	f     *fields
+	kind  string
+	line  int
+	taken bool
+}
+
+// claim is one claim of a group: records of one namespace, name and kind.
+// In the clusters layout a claim has one record; in a ClaimRegistry it has
+// one per cluster, all written to the same entry.
+type claim struct {
+	kind     string
+	recs     []*rec
+	entry    *entry
+	needKind bool // a new entry for it must say its kind to stay unambiguous
+}
+
+// kindScore rates how well a claim's kind fits an entry's kind:
+// 3 the same (both empty, or equal), 2 the same Kind with the group given
+// on only one side ("PostgreSQL" against "PostgreSQL.database.example.org"),
+// 1 one side has no kind, 0 they disagree.
+func kindScore(claimKind, entryKind string) int {
+	switch {
+	case claimKind == entryKind:
+		return 3
+	case claimKind == "" || entryKind == "":
+		return 1
+	}
+	ck, _, cGroup := strings.Cut(claimKind, ".")
+	ek, _, eGroup := strings.Cut(entryKind, ".")
+	if ck != ek || cGroup && eGroup {
+		return 0
+	}
+	return 2
+}
+
+// assign pairs the claims of one identity with its entries. Better kind
+// fits are settled first; within a fit, claims go in their sorted order
+// and each takes the one free entry that fits. A claim that finds two
+// equally fitting free entries is ambiguous: an error naming both lines.
+// A claim left without an entry is missing from the registry.
+//
+// The rule is chosen so that adding the missing claims (with their kind
+// when there is any doubt) and applying again assigns every claim to the
+// same entry as before: the second run is a no-op.
+func assign(id ident, claims []*claim, entries []*entry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	for score := 3; score >= 1; score-- {
+		for _, c := range claims {
+			if c.entry != nil {
+				continue
+			}
+			var hit *entry
+			for _, e := range entries {
+				if e.taken || kindScore(c.kind, e.kind) != score {
+					continue
+				}
+				if hit != nil {
+					where := ""
+					if id.cluster != "" {
+						where = " for cluster " + id.cluster
+					} else if len(c.recs) > 0 {
+						where = " for cluster " + c.recs[0].cluster
+					}
+					return errAt(e.line, ErrAmbiguous, "claim %s/%s%s%s matches two entries (lines %d and %d)", id.ns, id.name, kindSuffix(c.kind), where, hit.line, e.line)
+				}
+				hit = e
+			}
+			if hit != nil {
+				c.entry, hit.taken = hit, true
+			}
+		}
+	}
+	return nil
+}
+
+func kindSuffix(kind string) string {
+	if kind == "" {
+		return ""
+	}
+	return " (kind " + kind + ")"
+}

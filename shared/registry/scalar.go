@@ -1,0 +1,273 @@
+package registry
+
+import (
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+)
+
+// How a value is written. The zero value means "no preference": plain
+// when that reads back as the same string, double-quoted otherwise.
+type scalarStyle uint8
+
+const (
+	styleAny scalarStyle = iota
+	stylePlain
+	styleSingle
+	styleDouble
+	styleLiteral
+	styleFolded
+)
+
+// styleOf is the style node n is written in.
+func styleOf(n *yaml.Node) scalarStyle {
+	if n == nil || n.Kind != yaml.ScalarNode {
+		return styleAny
+	}
+	switch {
+	case n.Style&yaml.DoubleQuotedStyle != 0:
+		return styleDouble
+	case n.Style&yaml.SingleQuotedStyle != 0:
+		return styleSingle
+	case n.Style&yaml.LiteralStyle != 0:
+		return styleLiteral
+	case n.Style&yaml.FoldedStyle != 0:
+		return styleFolded
+	case isEmptyScalar(n):
+		return styleAny
+	}
+	return stylePlain
+}
+
+// writeOpts says where a scalar is written.
+type writeOpts struct {
+	flow    bool   // inside a flow collection: ",[]{}" are special
+	indent  int    // content column for block scalars
+	eol     string // line break for block scalars
+	oldTag  string // tag of the plain value being replaced; a plain value may keep a non-string type (a timestamp stays a timestamp)
+	isValue bool   // block scalars are only possible as values
+}
+
+// render writes v in the preferred style when v is safe in it, else plain
+// when safe, else double-quoted. The result always reads back as v.
+func render(v string, pref scalarStyle, w writeOpts) string {
+	switch pref {
+	case stylePlain:
+		if w.oldTag != "" && w.oldTag != "!!str" && w.oldTag != "!!null" && plainShapeOK(v, w.flow) && resolvedTag(v) == w.oldTag {
+			return v
+		}
+	case styleSingle:
+		if singleOK(v) {
+			return "'" + strings.ReplaceAll(v, "'", "''") + "'"
+		}
+	case styleDouble:
+		return doubleQuote(v)
+	case styleLiteral, styleFolded:
+		if w.isValue && !w.flow {
+			if out, ok := blockScalar(v, pref == styleFolded, w.indent, w.eol); ok {
+				return out
+			}
+		}
+	}
+	if plainOK(v, w.flow) {
+		return v
+	}
+	return doubleQuote(v)
+}
+
+// printable is YAML's printable set minus the characters this package
+// never writes raw: line breaks other than LF (NEL, LS, PS, CR), the BOM,
+// C0/C1 controls and DEL.
+func printable(r rune) bool {
+	switch {
+	case r == '\t' || r == '\n':
+		return true
+	case r < 0x20 || r == 0x7F:
+		return false
+	case r >= 0x80 && r < 0xA0:
+		return false
+	case r == 0x2028 || r == 0x2029 || r == 0xFEFF || r == 0xFFFE || r == 0xFFFF:
+		return false
+	case r >= 0xD800 && r <= 0xDFFF, r > 0x10FFFF, r == utf8.RuneError:
+		return false
+	}
+	return true
+}
+
+// plainShapeOK reports whether v, written plain on one line, scans as one
+// plain scalar with exactly v as its text (its type aside).
+func plainShapeOK(v string, flow bool) bool {
+	if v == "" || v[0] == ' ' || v[0] == '\t' {
+		return false
+	}
+	if last := v[len(v)-1]; last == ' ' || last == '\t' || last == ':' {
+		return false
+	}
+	switch v[0] {
+	case '-', '?', ':', ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '\'', '"', '%', '@', '`':
+		return false
+	}
+	for i, r := range v {
+		if !printable(r) || r == '\n' || r == '\t' {
+			return false
+		}
+		switch r {
+		case ':':
+			if i+1 < len(v) && (v[i+1] == ' ' || v[i+1] == '\t') {
+				return false
+			}
+			if flow {
+				return false
+			}
+		case '#':
+			if i > 0 && (v[i-1] == ' ' || v[i-1] == '\t') {
+				return false
+			}
+		case ',', '[', ']', '{', '}':
+			if flow {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// plainOK reports whether v can be written plain and still read as the
+// string v. Deliberately conservative: anything that could resolve to
+// another type in YAML 1.1 or 1.2 (numbers, dates, booleans such as
+// "yes", null) is quoted, and so is anything not starting with a letter.
+func plainOK(v string, flow bool) bool {
+	if !plainShapeOK(v, flow) {
+		return false
+	}
+	r, _ := utf8.DecodeRuneInString(v)
+	if !(r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '_' || r == '/' || r == '(') || r >= utf8.RuneSelf && unicode.IsLetter(r)) {
+		return false
+	}
+	switch strings.ToLower(v) {
+	case "true", "false", "yes", "no", "on", "off", "y", "n", "null":
+		return false
+	}
+	return true
+}
+
+// resolvedTag is the tag yaml.v3 gives v written plain.
+func resolvedTag(v string) string {
+	var n yaml.Node
+	if err := yaml.Unmarshal([]byte("x: "+v), &n); err != nil || len(n.Content) == 0 || len(n.Content[0].Content) != 2 {
+		return ""
+	}
+	val := n.Content[0].Content[1]
+	if val.Value != v || val.Kind != yaml.ScalarNode {
+		return ""
+	}
+	return val.ShortTag()
+}
+
+// singleOK reports whether v can be single-quoted on one line.
+func singleOK(v string) bool {
+	for _, r := range v {
+		if !printable(r) || r == '\n' {
+			return false
+		}
+	}
+	// Leading or trailing tabs inside quotes survive, but editors and
+	// reviewers do not see them; keep those for double quotes.
+	return !strings.HasPrefix(v, "\t") && !strings.HasSuffix(v, "\t")
+}
+
+// doubleQuote writes v as a one-line double-quoted scalar; every character
+// that could be a line break, is invisible or is not printable is escaped.
+func doubleQuote(v string) string {
+	var b strings.Builder
+	b.Grow(len(v) + 2)
+	b.WriteByte('"')
+	for _, r := range v {
+		switch r {
+		case '"':
+			b.WriteString(`\"`)
+		case '\\':
+			b.WriteString(`\\`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		case 0x85:
+			b.WriteString(`\N`)
+		case 0x2028:
+			b.WriteString(`\L`)
+		case 0x2029:
+			b.WriteString(`\P`)
+		default:
+			switch {
+			case r == utf8.RuneError:
+				b.WriteString(`\uFFFD`)
+			case !printable(r) && r < 0x100:
+				b.WriteString(`\x`)
+				writeHex(&b, uint32(r), 2)
+			case !printable(r):
+				b.WriteString(`\u`)
+				writeHex(&b, uint32(r), 4)
+			default:
+				b.WriteRune(r)
+			}
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+func writeHex(b *strings.Builder, v uint32, digits int) {
+	s := strconv.FormatUint(uint64(v), 16)
+	for i := len(s); i < digits; i++ {
+		b.WriteByte('0')
+	}
+	b.WriteString(strings.ToUpper(s))
+}
+
+// blockScalar writes v as a literal (or folded) block scalar: the header
+// and then the content lines at column indent, with no line break after
+// the last one (the caller's text continues with the old one).
+// It refuses values the block form cannot carry exactly: unprintable
+// characters, CR, a first line starting with a blank (it would need an
+// indentation indicator), more than one trailing line break (keep
+// chomping would swallow the blank lines that follow in the file), and,
+// for folded scalars, anything but a single line.
+func blockScalar(v string, folded bool, indent int, eol string) (string, bool) {
+	body, chomp := v, "-"
+	if strings.HasSuffix(body, "\n") {
+		body, chomp = body[:len(body)-1], ""
+	}
+	if body == "" || strings.HasSuffix(body, "\n") || body[0] == ' ' || body[0] == '\t' || body[0] == '\n' {
+		return "", false
+	}
+	for _, r := range body {
+		if !printable(r) {
+			return "", false
+		}
+	}
+	lines := strings.Split(body, "\n")
+	head := "|"
+	if folded {
+		if len(lines) > 1 || strings.HasSuffix(body, " ") || strings.HasSuffix(body, "\t") {
+			return "", false
+		}
+		head = ">"
+	}
+	pad := strings.Repeat(" ", max(indent, 1))
+	var b strings.Builder
+	b.WriteString(head + chomp)
+	for _, l := range lines {
+		b.WriteString(eol)
+		if l != "" {
+			b.WriteString(pad)
+			b.WriteString(l)
+		}
+	}
+	return b.String(), true
+}
