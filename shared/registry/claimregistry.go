@@ -56,7 +56,7 @@ func (p *planner) planClaimRegistry(recs []*rec) error {
 			if isNull(cl.val) {
 				continue
 			}
-			return errAt(cl.val.Line, ErrUnknownLayout, "claims is a %s; a ClaimRegistry wants a list of claims", kindName(cl.val))
+			return errAt(cl.val.Line, ErrUnknownLayout, "claims is %s; a ClaimRegistry wants a list of claims", kindName(cl.val))
 		}
 		cl.c = p.s.childCtx(cl.val, d.c)
 		for _, item := range cl.val.Content {
@@ -201,7 +201,7 @@ func (p *planner) statusBlocks(recs []*rec, line int) ([]string, []*rec, error) 
 func (p *planner) writeClusters(f *fields, recs []*rec) error {
 	cv := f.val[fClusters]
 	if cv != nil && cv.Kind != yaml.MappingNode && !isNull(cv) {
-		return errAt(cv.Line, ErrUnsupported, "clusters of claim %s is a %s, not a mapping of cluster statuses", recs[0].ref, kindName(cv))
+		return errAt(cv.Line, ErrUnsupported, "clusters of claim %s is %s, not a mapping of cluster statuses", recs[0].ref, kindName(cv))
 	}
 	type sub struct{ k, v *yaml.Node }
 	var subs map[string]sub
@@ -242,7 +242,7 @@ func (p *planner) writeClusters(f *fields, recs []*rec) error {
 			}
 			p.change(x, "", statusText(x.ready, x.msg, false))
 		default:
-			return errAt(s.v.Line, ErrUnsupported, "status of claim %s in cluster %s is a %s, not a mapping", x.ref, x.cluster, kindName(s.v))
+			return errAt(s.v.Line, ErrUnsupported, "status of claim %s in cluster %s is %s, not a mapping", x.ref, x.cluster, kindName(s.v))
 		}
 	}
 	lines, made, err := p.statusBlocks(fresh, f.n.Line)

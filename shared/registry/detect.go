@@ -135,7 +135,7 @@ func classify(root *yaml.Node) (string, *Error) {
 		}
 		return "", errAt(root.Line, ErrUnknownLayout, "the document is a single value; want a mapping of clusters to claim lists or a ClaimRegistry")
 	default:
-		return "", errAt(root.Line, ErrUnknownLayout, "the document is a %s; want a mapping of clusters to claim lists or a ClaimRegistry", kindName(root))
+		return "", errAt(root.Line, ErrUnknownLayout, "the document is %s; want a mapping of clusters to claim lists or a ClaimRegistry", kindName(root))
 	}
 	if len(root.Content) == 0 {
 		return "", errAt(root.Line, ErrUnknownLayout, "the document is an empty mapping; want a mapping of clusters to claim lists or a ClaimRegistry")
@@ -154,27 +154,28 @@ func classify(root *yaml.Node) (string, *Error) {
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
 		if k.Kind != yaml.ScalarNode {
-			return "", errAt(k.Line, ErrUnknownLayout, "top-level key is a %s; a clusters map has cluster names as keys", kindName(k))
+			return "", errAt(k.Line, ErrUnknownLayout, "top-level key is %s; a clusters map has cluster names as keys", kindName(k))
 		}
 		if v.Kind != yaml.SequenceNode && !isNull(v) {
-			return "", errAt(v.Line, ErrUnknownLayout, "top-level key %q holds a %s, not a list of claims (and the file is no ClaimRegistry)", k.Value, kindName(v))
+			return "", errAt(v.Line, ErrUnknownLayout, "top-level key %q holds %s, not a list of claims (and the file is no ClaimRegistry)", k.Value, kindName(v))
 		}
 	}
 	return LayoutClusters, nil
 }
 
+// kindName names a node's kind with its article, for messages.
 func kindName(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.MappingNode:
-		return "mapping"
+		return "a mapping"
 	case yaml.SequenceNode:
-		return "list"
+		return "a list"
 	case yaml.AliasNode:
-		return "alias"
+		return "an alias"
 	case yaml.ScalarNode:
-		return "single value"
+		return "a single value"
 	}
-	return "node"
+	return "a node"
 }
 
 // isNull reports an empty or null scalar (`key:`, `key: ~`, `key: null`).

@@ -10,6 +10,7 @@ import (
 type edit struct {
 	start, end int
 	text       string
+	rank       int // insertions only: nesting of the inserted lines, see insertLines
 }
 
 // editor gathers edits against the original bytes and builds the output
@@ -22,22 +23,25 @@ func (e *editor) replace(start, end int, text string) {
 	if start == end && text == "" {
 		return
 	}
-	e.edits = append(e.edits, edit{start, end, text})
+	e.edits = append(e.edits, edit{start: start, end: end, text: text})
 }
 
-func (e *editor) insert(at int, text string) { e.replace(at, at, text) }
+// insert adds text at offset at. rank orders insertions that share an
+// offset: higher first.
+func (e *editor) insert(at int, text string, rank int) {
+	if text != "" {
+		e.edits = append(e.edits, edit{start: at, end: at, text: text, rank: rank})
+	}
+}
 
-// apply returns src with all edits made. Edits are sorted by offset; at
-// one offset insertions come first, in the order they were made, so a
-// line inserted where a removed line started lands in the right place.
-// Overlapping edits are a bug in the caller and reported as an error
-// rather than producing a mangled file.
+// apply returns src with all edits made. Edits are sorted by offset. At
+// one offset insertions come before a replacement (so a line inserted
+// where a removed line started survives), higher rank first, then in the
+// order they were made. Overlapping edits are a bug in the caller and
+// reported as an error rather than producing a mangled file.
 func (e *editor) apply(src []byte) ([]byte, error) {
 	slices.SortStableFunc(e.edits, func(a, b edit) int {
-		if c := cmp.Compare(a.start, b.start); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.end-a.start, b.end-b.start)
+		return cmp.Or(cmp.Compare(a.start, b.start), cmp.Compare(a.end-a.start, b.end-b.start), cmp.Compare(b.rank, a.rank))
 	})
 	size := len(src)
 	for _, ed := range e.edits {

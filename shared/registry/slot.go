@@ -33,7 +33,7 @@ func (p *planner) updateSlot(f *fields, x *rec, mode readyMode) error {
 	oldAt, ok3 := f.text(fLastCheckedAt)
 	for i, ok := range [...]bool{ok1, ok2, ok3} {
 		if fld := [...]field{fStatusMessage, fReady, fLastCheckedAt}[i]; !ok {
-			return errAt(f.val[fld].Line, ErrUnsupported, "%s of claim %s in cluster %s is a %s, not a value", fieldNames[fld], x.ref, x.cluster, kindName(f.val[fld]))
+			return errAt(f.val[fld].Line, ErrUnsupported, "%s of claim %s in cluster %s is %s, not a value", fieldNames[fld], x.ref, x.cluster, kindName(f.val[fld]))
 		}
 	}
 	oldDeleted := isTrue(f.val[fDeleted])
@@ -120,7 +120,7 @@ func (p *planner) setValue(f *fields, fld field, v string, raw bool) error {
 		return errAt(old.Line, ErrUnsupported, "%s carries anchor &%s; other values may refer to it, so it is not rewritten", fieldNames[fld], old.Anchor)
 	}
 	if old.Kind != yaml.ScalarNode && old.Kind != yaml.AliasNode {
-		return errAt(old.Line, ErrUnsupported, "%s is a %s, not a value", fieldNames[fld], kindName(old))
+		return errAt(old.Line, ErrUnsupported, "%s is %s, not a value", fieldNames[fld], kindName(old))
 	}
 	sp := p.s.scalarSpan(old, f.c)
 	text := v
@@ -188,7 +188,22 @@ func indent(lines []string, n int) []string {
 // insertLines inserts whole lines at line start at, using the file's line
 // break. At the end of a file without a final line break the lines go
 // after a new break and the file still ends without one.
+//
+// Structures that end on the same line get their additions at the same
+// offset, and the innermost must come first or its lines would land in
+// the outer one: a key for the last entry before a new entry, a new
+// entry before a new cluster key. Inner means deeper indented, and at
+// equal indentation a list item ('-'), as a flush list sits at its key's
+// column.
 func (p *planner) insertLines(at int, lines []string) {
+	if len(lines) == 0 {
+		return
+	}
+	body := strings.TrimLeft(lines[0], " ")
+	rank := 2 * (len(lines[0]) - len(body))
+	if strings.HasPrefix(body, "-") {
+		rank++
+	}
 	var b strings.Builder
 	eol := p.s.eol
 	if at >= len(p.s.b) && !p.s.endsWithBreak() {
@@ -202,7 +217,7 @@ func (p *planner) insertLines(at int, lines []string) {
 			b.WriteString(eol)
 		}
 	}
-	p.ed.insert(at, b.String())
+	p.ed.insert(at, b.String(), rank)
 }
 
 // removeKey deletes fld's line when the key and value have it to

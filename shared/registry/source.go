@@ -11,7 +11,7 @@ import (
 type source struct {
 	b     []byte
 	lines []int  // byte offset where each line starts
-	eol   string // line break used for inserted lines: the file's first one
+	eol   string // line break for inserted lines: like the file's first one (NEL, LS and PS give LF)
 }
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
@@ -39,8 +39,11 @@ func newSource(b []byte) *source {
 		}
 		if first {
 			first = false
-			if n == 2 && c == '\r' {
+			switch {
+			case n == 2 && c == '\r':
 				s.eol = "\r\n"
+			case c == '\r':
+				s.eol = "\r" // old Mac line ends; YAML reads them
 			}
 		}
 		i += n
