@@ -1,0 +1,30 @@
+// Command agent watches Crossplane claims in one cluster and sends their
+// status to the machinery-status-collector. Configuration is environment
+// only; see package agent/config.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/stuttgart-things/machinery-status-collector/agent"
+	"github.com/stuttgart-things/machinery-status-collector/agent/config"
+)
+
+func main() {
+	cfg, err := config.FromEnv(os.Getenv)
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	if err != nil {
+		log.Error(err.Error())
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := agent.Main(ctx, cfg, log); err != nil {
+		log.Error("agent failed", "error", err.Error())
+		os.Exit(1)
+	}
+}
