@@ -200,10 +200,10 @@ func TestErrors(t *testing.T) {
 		code                            int
 		want                            string
 	}{
-		{"bad json", "POST", "/api/v1/status", "application/json", `{"cluster":`, 400, `{"error":"body: truncated JSON"}`},
+		{"bad json", "POST", "/api/v1/status", "application/json", `{"cluster":`, 400, `{"error":"cluster: expected a string, got end of input (truncated JSON)"}`},
 		{"wrong type", "POST", "/api/v1/statuses", "application/json", `{"cluster":"a","items":[{"claimRef":"ns/a","statusMessage":"m","generation":"7"}]}`, 400,
-			`{"error":"items.generation: expected int64, got JSON string (at byte 79)"}`},
-		{"trailing data", "POST", "/api/v1/status", "application/json", `{"cluster":"a","claimRef":"ns/a","statusMessage":"m"} {}`, 400, `{"error":"body: unexpected data after the JSON object"}`},
+			`{"error":"items[0].generation: expected an integer at byte 76"}`},
+		{"trailing data", "POST", "/api/v1/status", "application/json", `{"cluster":"a","claimRef":"ns/a","statusMessage":"m"} {}`, 400, `{"error":"body: unexpected data after the JSON object at byte 54"}`},
 		{"missing field", "POST", "/api/v1/status", "application/json", `{"cluster":"a","claimRef":"ns/a"}`, 400, `{"error":"statusMessage: is required"}`},
 		{"batch cluster mismatch", "POST", "/api/v1/statuses", "application/json", `{"cluster":"a","items":[{"cluster":"b","claimRef":"ns/a","statusMessage":"m"}]}`, 400,
 			`{"error":"items[0].cluster: \"b\" differs from the batch's cluster \"a\""}`},

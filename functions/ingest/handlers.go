@@ -68,7 +68,7 @@ func (f *Function) postStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var rec status.Record
-	if err := f.decodeBody(w, r, &rec); err != nil {
+	if err := f.readBody(w, r, func(b []byte) (err error) { rec, err = status.DecodeRecord(b); return err }); err != nil {
 		writeError(w, err.code, err.msg)
 		return
 	}
@@ -101,7 +101,7 @@ func (f *Function) postStatuses(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var b status.Batch
-	if err := f.decodeBody(w, r, &b); err != nil {
+	if err := f.readBody(w, r, func(body []byte) (err error) { b, err = status.DecodeBatch(body); return err }); err != nil {
 		writeError(w, err.code, err.msg)
 		return
 	}

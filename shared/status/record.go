@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Ready values a record may carry.
@@ -34,6 +35,8 @@ type Record struct {
 	ObservedAt         string `json:"observedAt,omitempty"`
 	ReceivedAt         string `json:"receivedAt,omitempty"`
 	Deleted            bool   `json:"deleted,omitempty"`
+
+	observed time.Time // ObservedAt parsed by Normalize
 }
 
 // Batch is the body of POST /api/v1/statuses. Items may omit cluster; they

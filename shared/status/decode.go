@@ -1,0 +1,428 @@
+package status
+
+import (
+	"fmt"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// DecodeBatch parses the body of POST /api/v1/statuses. It is a decoder for
+// exactly this shape, several times faster than encoding/json on the ingest
+// hot path, and its errors name the JSON path and byte offset (for example
+// "items[3].generation: expected an integer at byte 812"). Unknown fields
+// are skipped; null leaves a field empty; key names match exactly.
+func DecodeBatch(data []byte) (Batch, error) {
+	d := decoder{data: data}
+	var b Batch
+	err := d.document(func() error {
+		return d.object("", func(key string) error {
+			switch key {
+			case "cluster":
+				return d.str("cluster", &b.Cluster)
+			case "items":
+				if d.null() {
+					b.Items = nil
+					return nil
+				}
+				b.Items = make([]Record, 0, 64)
+				return d.array("items", func(i int) error {
+					b.Items = append(b.Items, Record{})
+					return d.record(fmt.Sprintf("items[%d].", i), &b.Items[len(b.Items)-1])
+				})
+			}
+			return d.skip()
+		})
+	})
+	return b, err
+}
+
+// DecodeRecord parses the body of POST /api/v1/status, like DecodeBatch.
+func DecodeRecord(data []byte) (Record, error) {
+	d := decoder{data: data}
+	var r Record
+	err := d.document(func() error { return d.record("", &r) })
+	return r, err
+}
+
+type decoder struct {
+	data []byte
+	pos  int
+}
+
+// document parses one value with value() and allows only whitespace after it.
+func (d *decoder) document(value func() error) error {
+	d.ws()
+	if d.pos == len(d.data) {
+		return &FieldError{"body", "empty; send a JSON object"}
+	}
+	if err := value(); err != nil {
+		return err
+	}
+	d.ws()
+	if d.pos != len(d.data) {
+		return &FieldError{"body", fmt.Sprintf("unexpected data after the JSON object at byte %d", d.pos)}
+	}
+	return nil
+}
+
+func (d *decoder) record(prefix string, r *Record) error {
+	return d.object(prefix, func(key string) error {
+		switch key {
+		case "cluster":
+			return d.str(prefix+key, &r.Cluster)
+		case "claimRef":
+			return d.str(prefix+key, &r.ClaimRef)
+		case "kind":
+			return d.str(prefix+key, &r.Kind)
+		case "uid":
+			return d.str(prefix+key, &r.UID)
+		case "statusMessage":
+			return d.str(prefix+key, &r.StatusMessage)
+		case "ready":
+			return d.str(prefix+key, &r.Ready)
+		case "reason":
+			return d.str(prefix+key, &r.Reason)
+		case "synced":
+			return d.str(prefix+key, &r.Synced)
+		case "generation":
+			return d.int(prefix+key, &r.Generation)
+		case "observedGeneration":
+			return d.int(prefix+key, &r.ObservedGeneration)
+		case "observedAt":
+			return d.str(prefix+key, &r.ObservedAt)
+		case "receivedAt":
+			return d.str(prefix+key, &r.ReceivedAt)
+		case "deleted":
+			return d.bool(prefix+key, &r.Deleted)
+		}
+		return d.skip()
+	})
+}
+
+func (d *decoder) ws() {
+	for d.pos < len(d.data) {
+		switch d.data[d.pos] {
+		case ' ', '\t', '\n', '\r':
+			d.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (d *decoder) errAt(path, want string) error {
+	if path == "" {
+		path = "body"
+	}
+	if d.pos >= len(d.data) {
+		return &FieldError{path, fmt.Sprintf("expected %s, got end of input (truncated JSON)", want)}
+	}
+	return &FieldError{path, fmt.Sprintf("expected %s at byte %d", want, d.pos)}
+}
+
+// object parses {"key": value, ...}, calling field for each key with the
+// position on the value.
+func (d *decoder) object(path string, field func(key string) error) error {
+	d.ws()
+	p := trimDot(path)
+	if d.pos >= len(d.data) || d.data[d.pos] != '{' {
+		return d.errAt(p, "a JSON object")
+	}
+	d.pos++
+	d.ws()
+	if d.pos < len(d.data) && d.data[d.pos] == '}' {
+		d.pos++
+		return nil
+	}
+	for {
+		d.ws()
+		var key string
+		if err := d.str(p, &key); err != nil {
+			return err
+		}
+		d.ws()
+		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
+			return d.errAt(p, "':' after a key")
+		}
+		d.pos++
+		d.ws()
+		if err := field(key); err != nil {
+			return err
+		}
+		d.ws()
+		if d.pos < len(d.data) {
+			switch d.data[d.pos] {
+			case ',':
+				d.pos++
+				continue
+			case '}':
+				d.pos++
+				return nil
+			}
+		}
+		return d.errAt(p, "',' or '}'")
+	}
+}
+
+// array parses [value, ...], calling elem with each index; null is empty.
+func (d *decoder) array(path string, elem func(i int) error) error {
+	if d.null() {
+		return nil
+	}
+	if d.pos >= len(d.data) || d.data[d.pos] != '[' {
+		return d.errAt(path, "a JSON array")
+	}
+	d.pos++
+	d.ws()
+	if d.pos < len(d.data) && d.data[d.pos] == ']' {
+		d.pos++
+		return nil
+	}
+	for i := 0; ; i++ {
+		d.ws()
+		if err := elem(i); err != nil {
+			return err
+		}
+		d.ws()
+		if d.pos < len(d.data) {
+			switch d.data[d.pos] {
+			case ',':
+				d.pos++
+				continue
+			case ']':
+				d.pos++
+				return nil
+			}
+		}
+		return d.errAt(path, "',' or ']'")
+	}
+}
+
+func (d *decoder) null() bool {
+	if len(d.data)-d.pos >= 4 && string(d.data[d.pos:d.pos+4]) == "null" {
+		d.pos += 4
+		return true
+	}
+	return false
+}
+
+// str parses a JSON string into *dst; null leaves it unchanged.
+func (d *decoder) str(path string, dst *string) error {
+	if d.null() {
+		return nil
+	}
+	if d.pos >= len(d.data) || d.data[d.pos] != '"' {
+		return d.errAt(path, "a string")
+	}
+	start := d.pos + 1
+	// Fast path: no escapes, all ASCII or valid UTF-8.
+	for i := start; i < len(d.data); i++ {
+		c := d.data[i]
+		if c == '"' {
+			s := d.data[start:i]
+			if !utf8.Valid(s) {
+				return &FieldError{path, fmt.Sprintf("invalid UTF-8 in string at byte %d", start)}
+			}
+			*dst = string(s)
+			d.pos = i + 1
+			return nil
+		}
+		if c == '\\' || c < 0x20 {
+			break
+		}
+	}
+	return d.slowString(path, start, dst)
+}
+
+func (d *decoder) slowString(path string, start int, dst *string) error {
+	buf := make([]byte, 0, 64)
+	i := start
+	for i < len(d.data) {
+		c := d.data[i]
+		switch {
+		case c == '"':
+			if !utf8.Valid(buf) {
+				return &FieldError{path, fmt.Sprintf("invalid UTF-8 in string at byte %d", start)}
+			}
+			*dst = string(buf)
+			d.pos = i + 1
+			return nil
+		case c < 0x20:
+			return &FieldError{path, fmt.Sprintf("control character in string at byte %d", i)}
+		case c != '\\':
+			buf = append(buf, c)
+			i++
+			continue
+		}
+		if i+1 >= len(d.data) {
+			break
+		}
+		esc := d.data[i+1]
+		i += 2
+		switch esc {
+		case '"', '\\', '/':
+			buf = append(buf, esc)
+		case 'b':
+			buf = append(buf, '\b')
+		case 'f':
+			buf = append(buf, '\f')
+		case 'n':
+			buf = append(buf, '\n')
+		case 'r':
+			buf = append(buf, '\r')
+		case 't':
+			buf = append(buf, '\t')
+		case 'u':
+			r, ok := hex4(d.data, i)
+			if !ok {
+				return &FieldError{path, fmt.Sprintf("invalid \\u escape at byte %d", i-2)}
+			}
+			i += 4
+			if utf16.IsSurrogate(r) {
+				r2, ok := rune(0), false
+				if i+6 <= len(d.data) && d.data[i] == '\\' && d.data[i+1] == 'u' {
+					r2, ok = hex4(d.data, i+2)
+				}
+				if dec := utf16.DecodeRune(r, r2); ok && dec != utf8.RuneError {
+					r = dec
+					i += 6
+				} else {
+					r = utf8.RuneError
+				}
+			}
+			buf = utf8.AppendRune(buf, r)
+		default:
+			return &FieldError{path, fmt.Sprintf("invalid escape \\%c at byte %d", esc, i-2)}
+		}
+	}
+	d.pos = len(d.data)
+	return d.errAt(path, "the end of the string")
+}
+
+func hex4(b []byte, i int) (rune, bool) {
+	if i+4 > len(b) {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(string(b[i:i+4]), 16, 32)
+	return rune(n), err == nil
+}
+
+// int parses a JSON integer into *dst; null leaves it unchanged.
+func (d *decoder) int(path string, dst *int64) error {
+	if d.null() {
+		return nil
+	}
+	start := d.pos
+	if d.pos < len(d.data) && d.data[d.pos] == '-' {
+		d.pos++
+	}
+	digits := d.pos
+	for d.pos < len(d.data) && d.data[d.pos] >= '0' && d.data[d.pos] <= '9' {
+		d.pos++
+	}
+	if d.pos == digits || (d.pos < len(d.data) && (d.data[d.pos] == '.' || d.data[d.pos] == 'e' || d.data[d.pos] == 'E')) ||
+		(d.data[digits] == '0' && d.pos-digits > 1) {
+		d.pos = start
+		return d.errAt(path, "an integer")
+	}
+	n, err := strconv.ParseInt(string(d.data[start:d.pos]), 10, 64)
+	if err != nil {
+		d.pos = start
+		return &FieldError{path, fmt.Sprintf("integer out of range at byte %d", start)}
+	}
+	*dst = n
+	return nil
+}
+
+// bool parses true or false into *dst; null leaves it unchanged.
+func (d *decoder) bool(path string, dst *bool) error {
+	switch {
+	case d.null():
+	case len(d.data)-d.pos >= 4 && string(d.data[d.pos:d.pos+4]) == "true":
+		*dst = true
+		d.pos += 4
+	case len(d.data)-d.pos >= 5 && string(d.data[d.pos:d.pos+5]) == "false":
+		*dst = false
+		d.pos += 5
+	default:
+		return d.errAt(path, "true or false")
+	}
+	return nil
+}
+
+// skip passes over any JSON value, checking its syntax.
+func (d *decoder) skip() error {
+	return d.skipDepth(0)
+}
+
+func (d *decoder) skipDepth(depth int) error {
+	if depth > 64 {
+		return &FieldError{"body", fmt.Sprintf("nested deeper than 64 levels at byte %d", d.pos)}
+	}
+	d.ws()
+	if d.pos >= len(d.data) {
+		return d.errAt("", "a value")
+	}
+	switch c := d.data[d.pos]; {
+	case c == '{':
+		return d.object("", func(string) error { return d.skipDepth(depth + 1) })
+	case c == '[':
+		return d.array("", func(int) error { return d.skipDepth(depth + 1) })
+	case c == '"':
+		var s string
+		return d.str("", &s)
+	case c == 't' || c == 'f':
+		var b bool
+		return d.bool("", &b)
+	case c == 'n':
+		if d.null() {
+			return nil
+		}
+	case c == '-' || (c >= '0' && c <= '9'):
+		return d.number()
+	}
+	return d.errAt("", "a value")
+}
+
+// number passes over a JSON number of any form.
+func (d *decoder) number() error {
+	start := d.pos
+	if d.data[d.pos] == '-' {
+		d.pos++
+	}
+	digits := func() int {
+		s := d.pos
+		for d.pos < len(d.data) && d.data[d.pos] >= '0' && d.data[d.pos] <= '9' {
+			d.pos++
+		}
+		return d.pos - s
+	}
+	if n := digits(); n == 0 || (n > 1 && d.data[d.pos-n] == '0') {
+		d.pos = start
+		return d.errAt("", "a number")
+	}
+	if d.pos < len(d.data) && d.data[d.pos] == '.' {
+		d.pos++
+		if digits() == 0 {
+			return d.errAt("", "digits after '.'")
+		}
+	}
+	if d.pos < len(d.data) && (d.data[d.pos] == 'e' || d.data[d.pos] == 'E') {
+		d.pos++
+		if d.pos < len(d.data) && (d.data[d.pos] == '+' || d.data[d.pos] == '-') {
+			d.pos++
+		}
+		if digits() == 0 {
+			return d.errAt("", "an exponent")
+		}
+	}
+	return nil
+}
+
+func trimDot(p string) string {
+	if len(p) > 0 && p[len(p)-1] == '.' {
+		return p[:len(p)-1]
+	}
+	return p
+}
