@@ -82,11 +82,11 @@ type MissingClaim struct {
 // Errors are *Error values naming the line: invalid YAML, neither layout,
 // an ambiguous match, or a construct the editor does not write into.
 func Apply(src []byte, records []status.Record, opts Options) ([]byte, Report, error) {
-	docs, err := parseDocs(src)
+	s := newSource(src)
+	docs, err := parseSource(s)
 	if err != nil {
 		return nil, Report{}, err
 	}
-	s := newSource(src)
 	layout, parts, err := detect(s, docs)
 	if err != nil {
 		return nil, Report{}, err
@@ -136,16 +136,18 @@ type rec struct {
 func valid(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
 
 // normalize prepares records: duplicates (same cluster, claimRef and
-// kind) collapse to the last one, records without cluster, namespace or
-// name go straight to Missing (they can match nothing), and the rest come
-// back sorted by namespace, name, kind and cluster.
+// kind) collapse to the last one, and records without cluster, namespace
+// or name go straight to Missing (they can match nothing). Each layout
+// sorts the rest the way it groups them.
 func (p *planner) normalize(records []status.Record) []*rec {
 	type key struct{ cluster, ref, kind string }
 	pos := make(map[key]int, len(records))
 	out := make([]*rec, 0, len(records))
+	all := make([]rec, len(records))
 	for i := range records {
 		r := &records[i]
-		x := &rec{r: r, cluster: valid(r.Cluster), kind: valid(r.Kind), ref: valid(r.ClaimRef),
+		x := &all[i]
+		*x = rec{r: r, cluster: valid(r.Cluster), kind: valid(r.Kind), ref: valid(r.ClaimRef),
 			msg: valid(r.StatusMessage), ready: valid(r.Ready), at: valid(r.ObservedAt), deleted: r.Deleted, missing: -1}
 		if x.at == "" {
 			x.at = valid(r.ReceivedAt)
@@ -169,10 +171,19 @@ func (p *planner) normalize(records []status.Record) []*rec {
 		}
 		kept = append(kept, x)
 	}
-	slices.SortFunc(kept, func(a, b *rec) int {
-		return cmp.Or(cmp.Compare(a.ns, b.ns), cmp.Compare(a.name, b.name), cmp.Compare(a.kind, b.kind), cmp.Compare(a.cluster, b.cluster))
-	})
 	return kept
+}
+
+// compareStrings orders by the first pair that differs. Unlike cmp.Or
+// over cmp.Compare calls it stops comparing there, which matters when
+// sorting 100k records.
+func compareStrings(pairs ...[2]string) int {
+	for _, p := range pairs {
+		if c := strings.Compare(p[0], p[1]); c != 0 {
+			return c
+		}
+	}
+	return 0
 }
 
 // missing lists x as not in the registry.

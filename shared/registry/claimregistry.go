@@ -36,7 +36,8 @@ type claimsList struct {
 // appended to the first document's claims list.
 func (p *planner) planClaimRegistry(recs []*rec) error {
 	var lists []*claimsList
-	index := map[ident][]*entry{}
+	index := newEntryIndex(len(recs))
+	var fieldSlab slab[fields]
 	for di := range p.docs {
 		d := &p.docs[di]
 		cl := &claimsList{doc: d}
@@ -63,7 +64,7 @@ func (p *planner) planClaimRegistry(recs []*rec) error {
 			if item.Kind != yaml.MappingNode {
 				continue
 			}
-			f, err := readFields(item, p.s.childCtx(item, cl.c))
+			f, err := readFieldsInto(fieldSlab.new(), item, p.s.childCtx(item, cl.c))
 			if err != nil {
 				return err
 			}
@@ -76,27 +77,36 @@ func (p *planner) planClaimRegistry(recs []*rec) error {
 				return err
 			}
 			if ns, name, ok := f.identity(LayoutClaimRegistry); ok {
-				id := ident{ns: ns, name: name}
-				index[id] = append(index[id], &entry{f: f, kind: f.kind(), line: item.Line})
+				index.add(ident{ns: ns, name: name}, f, item.Line)
 			}
 		}
 	}
 
-	// recs are sorted by namespace, name, kind, cluster: a run with one
+	// Sorted by namespace, name, kind and cluster, a run with one
 	// namespace and name is a group, a run with one kind in it a claim.
-	var adds []*claim
+	slices.SortFunc(recs, func(a, b *rec) int {
+		return compareStrings([2]string{a.ns, b.ns}, [2]string{a.name, b.name}, [2]string{a.kind, b.kind}, [2]string{a.cluster, b.cluster})
+	})
+	var (
+		adds      []*claim
+		claims    []*claim
+		entries   []*entry
+		claimSlab slab[claim]
+	)
 	for i := 0; i < len(recs); {
 		id := ident{ns: recs[i].ns, name: recs[i].name}
-		var claims []*claim
+		claims = claims[:0]
 		for i < len(recs) && recs[i].ns == id.ns && recs[i].name == id.name {
-			if n := len(claims); n == 0 || claims[n-1].kind != recs[i].kind {
-				claims = append(claims, &claim{kind: recs[i].kind})
+			// A claim's records are a run of the sorted slice.
+			start, kind := i, recs[i].kind
+			for i < len(recs) && recs[i].ns == id.ns && recs[i].name == id.name && recs[i].kind == kind {
+				i++
 			}
-			c := claims[len(claims)-1]
-			c.recs = append(c.recs, recs[i])
-			i++
+			c := claimSlab.new()
+			c.kind, c.recs = kind, recs[start:i]
+			claims = append(claims, c)
 		}
-		entries := index[id]
+		entries = index.get(id, entries[:0])
 		if err := assign(id, claims, entries); err != nil {
 			return err
 		}

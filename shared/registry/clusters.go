@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"cmp"
 	"errors"
 	"slices"
 	"strings"
@@ -26,7 +25,8 @@ type clusterList struct {
 // its cluster's list (the key is added to the first document if needed).
 func (p *planner) planClusters(recs []*rec) error {
 	lists := map[string]*clusterList{}
-	index := map[ident][]*entry{}
+	index := newEntryIndex(len(recs))
+	var fieldSlab slab[fields]
 	for di := range p.docs {
 		d := &p.docs[di]
 		for i := 0; i+1 < len(d.root.Content); i += 2 {
@@ -45,7 +45,7 @@ func (p *planner) planClusters(recs []*rec) error {
 				if item.Kind != yaml.MappingNode {
 					continue
 				}
-				f, err := readFields(item, p.s.childCtx(item, cl.c))
+				f, err := readFieldsInto(fieldSlab.new(), item, p.s.childCtx(item, cl.c))
 				if err != nil {
 					return err
 				}
@@ -55,29 +55,30 @@ func (p *planner) planClusters(recs []*rec) error {
 					cl.last = f
 				}
 				if ns, name, ok := f.identity(LayoutClusters); ok {
-					id := ident{k.Value, ns, name}
-					index[id] = append(index[id], &entry{f: f, kind: f.kind(), line: item.Line})
+					index.add(ident{k.Value, ns, name}, f, item.Line)
 				}
 			}
 		}
 	}
 
 	slices.SortFunc(recs, func(a, b *rec) int {
-		return cmp.Or(cmp.Compare(a.cluster, b.cluster), cmp.Compare(a.ns, b.ns), cmp.Compare(a.name, b.name), cmp.Compare(a.kind, b.kind))
+		return compareStrings([2]string{a.cluster, b.cluster}, [2]string{a.ns, b.ns}, [2]string{a.name, b.name}, [2]string{a.kind, b.kind})
 	})
-	var adds []*claim
+	var (
+		adds      []*claim
+		claims    []*claim
+		entries   []*entry
+		claimSlab slab[claim]
+	)
 	for i := 0; i < len(recs); {
 		id := ident{recs[i].cluster, recs[i].ns, recs[i].name}
-		j := i + 1
-		for j < len(recs) && (ident{recs[j].cluster, recs[j].ns, recs[j].name}) == id {
-			j++
+		claims = claims[:0]
+		for ; i < len(recs) && (ident{recs[i].cluster, recs[i].ns, recs[i].name}) == id; i++ {
+			c := claimSlab.new()
+			c.kind, c.recs = recs[i].kind, recs[i:i+1]
+			claims = append(claims, c)
 		}
-		claims := make([]*claim, 0, j-i)
-		for _, x := range recs[i:j] {
-			claims = append(claims, &claim{kind: x.kind, recs: []*rec{x}})
-		}
-		i = j
-		entries := index[id]
+		entries = index.get(id, entries[:0])
 		if err := assign(id, claims, entries); err != nil {
 			return err
 		}

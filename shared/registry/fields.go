@@ -61,7 +61,12 @@ type fields struct {
 // sit in context c. A known key given twice is an error: YAML forbids it
 // and which one counts would be a guess.
 func readFields(m *yaml.Node, c ctx) (*fields, error) {
-	f := &fields{n: m, c: c}
+	return readFieldsInto(&fields{}, m, c)
+}
+
+// readFieldsInto is readFields filling f, which the caller allocated.
+func readFieldsInto(f *fields, m *yaml.Node, c ctx) (*fields, error) {
+	f.n, f.c = m, c
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		k := m.Content[i]
 		if k.Kind != yaml.ScalarNode {

@@ -17,6 +17,56 @@ type entry struct {
 	kind  string
 	line  int
 	taken bool
+	next  *entry // the next entry with the same identity, in file order
+}
+
+// slab hands out pointers to zeroed Ts from chunks, so the thousands of
+// small objects a large registry needs cost a few allocations.
+type slab[T any] struct{ chunk []T }
+
+func (s *slab[T]) new() *T {
+	if len(s.chunk) == cap(s.chunk) {
+		s.chunk = make([]T, 0, 256)
+	}
+	s.chunk = s.chunk[:len(s.chunk)+1]
+	return &s.chunk[len(s.chunk)-1]
+}
+
+// entryIndex finds the entries of an identity. Nearly every identity has
+// one entry, so the map holds the first and the rest hang off it.
+type entryIndex struct {
+	first map[ident]*entry
+	last  map[ident]*entry // only for identities with more than one entry
+	slab  slab[entry]
+}
+
+func newEntryIndex(size int) *entryIndex {
+	return &entryIndex{first: make(map[ident]*entry, size), last: map[ident]*entry{}}
+}
+
+// add records f, the entry on line line, under id.
+func (x *entryIndex) add(id ident, f *fields, line int) {
+	e := x.slab.new()
+	e.f, e.kind, e.line = f, f.kind(), line
+	first, ok := x.first[id]
+	if !ok {
+		x.first[id] = e
+		return
+	}
+	tail := x.last[id]
+	if tail == nil {
+		tail = first
+	}
+	tail.next = e
+	x.last[id] = e
+}
+
+// get appends the entries of id to buf, in file order.
+func (x *entryIndex) get(id ident, buf []*entry) []*entry {
+	for e := x.first[id]; e != nil; e = e.next {
+		buf = append(buf, e)
+	}
+	return buf
 }
 
 // claim is one claim of a group: records of one namespace, name and kind.

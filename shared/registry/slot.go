@@ -42,7 +42,6 @@ func (p *planner) updateSlot(f *fields, x *rec, mode readyMode) error {
 	if hasReady {
 		shownReady = oldReady
 	}
-	old := statusText(shownReady, oldMsg, oldDeleted)
 
 	var add []string
 	if x.deleted {
@@ -92,7 +91,7 @@ func (p *planner) updateSlot(f *fields, x *rec, mode readyMode) error {
 	if ready == "" {
 		ready = shownReady
 	}
-	p.change(x, old, statusText(ready, x.msg, x.deleted))
+	p.change(x, statusText(shownReady, oldMsg, oldDeleted), statusText(ready, x.msg, x.deleted))
 	return nil
 }
 

@@ -1,0 +1,120 @@
+package registry
+
+import (
+	"runtime"
+	"sync"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Parsing dominates Apply: yaml.v3 builds a node for every scalar. A
+// large clusters-map registry is one top-level mapping whose keys can be
+// parsed in parallel and joined. (A ClaimRegistry keeps its claims in one
+// list under one key, so it has nothing to cut and is parsed in one go.)
+
+// parseMinChunk is the least input worth a goroutine of its own.
+const parseMinChunk = 256 << 10
+
+// parseSource parses every document of s: in parallel pieces when the
+// file is large and can be cut safely, else in one pass. Both give the
+// same nodes.
+func parseSource(s *source) ([]*yaml.Node, error) {
+	return parseSourceWith(s, parseMinChunk, min(runtime.GOMAXPROCS(0), 8))
+}
+
+func parseSourceWith(s *source, minChunk, workers int) ([]*yaml.Node, error) {
+	if bounds := splitPoints(s, minChunk, workers); len(bounds) > 1 {
+		if docs, ok := parseChunks(s, bounds); ok {
+			return docs, nil
+		}
+	}
+	return parseDocs(s.b)
+}
+
+// splitPoints returns the line indexes at which s may be cut into about
+// workers pieces of at least minChunk bytes, or nil. Cuts are made only
+// at lines that start at column 0 with a character that can begin a
+// plain mapping key (not a blank, comment, '-', '?', ':', quote, flow
+// bracket, anchor, alias, tag, block indicator or reserved character).
+// A file with directives or document markers is not cut at all.
+//
+// Why this is safe: a top-level key's value cannot continue at column 0
+// except as a quoted scalar or a flow collection spanning lines, and a
+// cut inside one of those leaves a piece that does not parse, upon which
+// parseChunks gives up and the file is parsed whole.
+func splitPoints(s *source, minChunk, workers int) []int {
+	if workers < 2 || len(s.b) < 2*minChunk {
+		return nil
+	}
+	chunk := max(len(s.b)/workers, minChunk)
+	bounds := []int{0}
+	next := chunk
+	for i := 1; i < len(s.lines); i++ {
+		start := s.lines[i]
+		if start >= len(s.b) {
+			break
+		}
+		switch s.b[start] {
+		case '%':
+			return nil
+		case '-', '.':
+			if s.docMarker(start) {
+				return nil
+			}
+			continue
+		case ' ', '\t', '#', '?', ':', '\'', '"', '[', ']', '{', '}', ',', '&', '*', '!', '|', '>', '@', '`', '\r', '\n':
+			continue
+		}
+		if start >= next && len(s.b)-start >= minChunk/2 {
+			bounds = append(bounds, i)
+			next = start + chunk
+		}
+	}
+	return bounds
+}
+
+// parseChunks parses the pieces between bounds (line indexes)
+// concurrently and joins their top-level mappings into one document with
+// line numbers as in the whole file. ok is false when any piece fails to
+// parse or is not exactly one untagged block mapping at column 0.
+func parseChunks(s *source, bounds []int) ([]*yaml.Node, bool) {
+	docs := make([][]*yaml.Node, len(bounds))
+	errs := make([]error, len(bounds))
+	var wg sync.WaitGroup
+	for k := range bounds {
+		start, end := 0, len(s.b) // the first piece keeps the BOM; yaml.v3 skips it
+		if k > 0 {
+			start = s.lines[bounds[k]]
+		}
+		if k+1 < len(bounds) {
+			end = s.lines[bounds[k+1]]
+		}
+		wg.Go(func() { docs[k], errs[k] = parseDocs(s.b[start:end]) })
+	}
+	wg.Wait()
+	var doc, root *yaml.Node
+	for k := range bounds {
+		if errs[k] != nil || len(docs[k]) != 1 || len(docs[k][0].Content) != 1 {
+			return nil, false
+		}
+		m := docs[k][0].Content[0]
+		if m.Kind != yaml.MappingNode || m.Style != 0 || m.Column != 1 || m.Anchor != "" {
+			return nil, false
+		}
+		if k == 0 {
+			doc, root = docs[k][0], m
+			continue
+		}
+		shiftLines(m, bounds[k])
+		root.Content = append(root.Content, m.Content...)
+	}
+	return []*yaml.Node{doc}, true
+}
+
+// shiftLines moves n and everything below it down by delta lines.
+func shiftLines(n *yaml.Node, delta int) {
+	n.Line += delta
+	for _, c := range n.Content {
+		shiftLines(c, delta)
+	}
+}
