@@ -126,8 +126,8 @@ func plainShapeOK(v string, flow bool) bool {
 			if i > 0 && (v[i-1] == ' ' || v[i-1] == '\t') {
 				return false
 			}
-		case ',', '[', ']', '{', '}':
-			if flow {
+		case ',', '[', ']', '{', '}', '?':
+			if flow { // yaml.v3 ends a plain scalar at these inside flow collections
 				return false
 			}
 		}
