@@ -34,6 +34,7 @@ test: test-deps
 ## bench: benchmarks against baselines measured in the same run
 bench: redis-server
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3s ./functions/ingest/
+	$(GO) test -run '^$$' -bench . -benchmem ./shared/registry/
 
 ## lint: formatting and vet
 lint:
