@@ -2,9 +2,9 @@ package store
 
 import (
 	"context"
-	"hash/fnv"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"strconv"
 	"time"
 
