@@ -9,6 +9,20 @@
 // where things are; the output is the original bytes with scalar values
 // replaced and lines inserted or removed, so comments, quoting, key order,
 // blank lines, indentation, document markers and line endings survive.
+//
+// A file with several YAML documents: the layout is that of the first
+// document that has one, and every document of that layout is edited as
+// if they were one registry (new clusters and claims go to the first);
+// documents without a layout, such as an empty one after a final "---",
+// are left alone, and a document of the other layout is an error.
+//
+// Deleted claims only mark status already in the file (`deleted: true`,
+// keeping the last message); they never create entries or status maps,
+// and are not listed as missing.
+//
+// Constructs the editor does not write into (a new key inside a
+// non-empty flow mapping, an anchored status value) fail with
+// ErrUnsupported and the line, rather than producing a surprising diff.
 package registry
 
 import (

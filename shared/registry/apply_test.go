@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -194,7 +195,7 @@ func mustParse(t *testing.T, b []byte) {
 	for {
 		var v any
 		if err := dec.Decode(&v); err != nil {
-			if err.Error() != "EOF" {
+			if !errors.Is(err, io.EOF) {
 				t.Fatalf("output does not decode: %v\n%s", err, b)
 			}
 			return

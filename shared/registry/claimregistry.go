@@ -60,75 +60,25 @@ func (p *planner) planClaimRegistry(recs []*rec) error {
 			return errAt(cl.val.Line, ErrUnknownLayout, "claims is %s; a ClaimRegistry wants a list of claims", kindName(cl.val))
 		}
 		cl.c = p.s.childCtx(cl.val, d.c)
-		for _, item := range cl.val.Content {
-			if item.Kind != yaml.MappingNode {
-				continue
-			}
-			f, err := readFieldsInto(fieldSlab.new(), item, p.s.childCtx(item, cl.c))
-			if err != nil {
-				return err
-			}
-			p.guide.sample(f)
-			if !f.c.flow {
-				p.guide.sampleList(d.c.indent, cl.c.indent, f.c.indent, f)
-				cl.last = f
-			}
-			if err := p.sampleStatusMaps(f); err != nil {
-				return err
-			}
+		last, err := p.readEntries(cl.val, cl.c, d.c.indent, &fieldSlab, func(f *fields, item *yaml.Node) error {
 			if ns, name, ok := f.identity(LayoutClaimRegistry); ok {
 				index.add(ident{ns: ns, name: name}, f, item.Line)
 			}
-		}
-	}
-
-	// Sorted by namespace, name, kind and cluster, a run with one
-	// namespace and name is a group, a run with one kind in it a claim.
-	slices.SortFunc(recs, func(a, b *rec) int {
-		return compareStrings([2]string{a.ns, b.ns}, [2]string{a.name, b.name}, [2]string{a.kind, b.kind}, [2]string{a.cluster, b.cluster})
-	})
-	var (
-		adds      []*claim
-		claims    []*claim
-		entries   []*entry
-		claimSlab slab[claim]
-	)
-	for i := 0; i < len(recs); {
-		id := ident{ns: recs[i].ns, name: recs[i].name}
-		claims = claims[:0]
-		for i < len(recs) && recs[i].ns == id.ns && recs[i].name == id.name {
-			// A claim's records are a run of the sorted slice.
-			start, kind := i, recs[i].kind
-			for i < len(recs) && recs[i].ns == id.ns && recs[i].name == id.name && recs[i].kind == kind {
-				i++
-			}
-			c := claimSlab.new()
-			c.kind, c.recs = kind, recs[start:i]
-			claims = append(claims, c)
-		}
-		entries = index.get(id, entries[:0])
-		if err := assign(id, claims, entries); err != nil {
+			return p.sampleStatusMaps(f)
+		})
+		if err != nil {
 			return err
 		}
-		for _, c := range claims {
-			if c.entry != nil {
-				if err := p.writeClusters(c.entry.f, c.recs); err != nil {
-					return err
-				}
-				continue
-			}
-			live := false
-			for _, x := range c.recs {
-				if !x.deleted {
-					p.missing(x)
-					live = true
-				}
-			}
-			if live {
-				c.needKind = c.kind != "" && (len(claims) > 1 || len(entries) > 0)
-				adds = append(adds, c)
-			}
-		}
+		cl.last = last
+	}
+
+	// All of a claim's clusters go to the one entry of its namespace and
+	// name (and kind).
+	adds, err := p.matchClaims(recs, func(x *rec) ident { return ident{ns: x.ns, name: x.name} }, index, func(c *claim) error {
+		return p.writeClusters(c.entry.f, c.recs)
+	})
+	if err != nil {
+		return err
 	}
 	if !p.opts.AddMissing || len(adds) == 0 {
 		return nil

@@ -2,7 +2,6 @@ package registry
 
 import (
 	"errors"
-	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -41,62 +40,24 @@ func (p *planner) planClusters(recs []*rec) error {
 				continue
 			}
 			cl.c = p.s.childCtx(v, d.c)
-			for _, item := range v.Content {
-				if item.Kind != yaml.MappingNode {
-					continue
-				}
-				f, err := readFieldsInto(fieldSlab.new(), item, p.s.childCtx(item, cl.c))
-				if err != nil {
-					return err
-				}
-				p.guide.sample(f)
-				if !f.c.flow {
-					p.guide.sampleList(d.c.indent, cl.c.indent, f.c.indent, f)
-					cl.last = f
-				}
+			last, err := p.readEntries(v, cl.c, d.c.indent, &fieldSlab, func(f *fields, item *yaml.Node) error {
 				if ns, name, ok := f.identity(LayoutClusters); ok {
 					index.add(ident{k.Value, ns, name}, f, item.Line)
 				}
+				return nil
+			})
+			if err != nil {
+				return err
 			}
+			cl.last = last
 		}
 	}
 
-	slices.SortFunc(recs, func(a, b *rec) int {
-		return compareStrings([2]string{a.cluster, b.cluster}, [2]string{a.ns, b.ns}, [2]string{a.name, b.name}, [2]string{a.kind, b.kind})
+	adds, err := p.matchClaims(recs, func(x *rec) ident { return ident{x.cluster, x.ns, x.name} }, index, func(c *claim) error {
+		return p.updateSlot(c.entry.f, c.recs[0], readyIfPresent)
 	})
-	var (
-		adds      []*claim
-		claims    []*claim
-		entries   []*entry
-		claimSlab slab[claim]
-	)
-	for i := 0; i < len(recs); {
-		id := ident{recs[i].cluster, recs[i].ns, recs[i].name}
-		claims = claims[:0]
-		for ; i < len(recs) && (ident{recs[i].cluster, recs[i].ns, recs[i].name}) == id; i++ {
-			c := claimSlab.new()
-			c.kind, c.recs = recs[i].kind, recs[i:i+1]
-			claims = append(claims, c)
-		}
-		entries = index.get(id, entries[:0])
-		if err := assign(id, claims, entries); err != nil {
-			return err
-		}
-		for _, c := range claims {
-			x := c.recs[0]
-			if c.entry != nil {
-				if err := p.updateSlot(c.entry.f, x, readyIfPresent); err != nil {
-					return err
-				}
-				continue
-			}
-			if x.deleted {
-				continue
-			}
-			p.missing(x)
-			c.needKind = x.kind != "" && (len(claims) > 1 || len(entries) > 0)
-			adds = append(adds, c)
-		}
+	if err != nil {
+		return err
 	}
 	if !p.opts.AddMissing {
 		return nil

@@ -139,3 +139,29 @@ func (f *fields) kind() string {
 	k, _ := f.text(fKind)
 	return k
 }
+
+// readEntries reads the mapping items of list, whose items sit in
+// context c under a key at column pk, into fields from fs, learns the
+// file's style from them and hands each to visit. It returns the last
+// block entry, which new entries of this list copy.
+func (p *planner) readEntries(list *yaml.Node, c ctx, pk int, fs *slab[fields], visit func(f *fields, item *yaml.Node) error) (*fields, error) {
+	var last *fields
+	for _, item := range list.Content {
+		if item.Kind != yaml.MappingNode {
+			continue
+		}
+		f, err := readFieldsInto(fs.new(), item, p.s.childCtx(item, c))
+		if err != nil {
+			return nil, err
+		}
+		p.guide.sample(f)
+		if !f.c.flow {
+			p.guide.sampleList(pk, c.indent, f.c.indent, f)
+			last = f
+		}
+		if err := visit(f, item); err != nil {
+			return nil, err
+		}
+	}
+	return last, nil
+}

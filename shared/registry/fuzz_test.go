@@ -2,6 +2,8 @@ package registry
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -85,7 +87,7 @@ func decodes(b []byte) (ok bool) {
 		var v any
 		err := dec.Decode(&v)
 		if err != nil {
-			return err.Error() == "EOF"
+			return errors.Is(err, io.EOF)
 		}
 	}
 }

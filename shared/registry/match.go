@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -145,4 +146,59 @@ func kindSuffix(kind string) string {
 		return ""
 	}
 	return " (kind " + kind + ")"
+}
+
+// matchClaims sorts recs and cuts them into groups of one identity
+// (idOf), each group into claims (runs of one kind), and pairs each
+// group's claims with its entries. write gets every claim that found an
+// entry; the live records of the others are listed as missing, and those
+// claims are returned (in identity order) for AddMissing.
+func (p *planner) matchClaims(recs []*rec, idOf func(*rec) ident, index *entryIndex, write func(*claim) error) ([]*claim, error) {
+	slices.SortFunc(recs, func(a, b *rec) int {
+		ia, ib := idOf(a), idOf(b)
+		return compareStrings([2]string{ia.cluster, ib.cluster}, [2]string{ia.ns, ib.ns}, [2]string{ia.name, ib.name}, [2]string{a.kind, b.kind}, [2]string{a.cluster, b.cluster})
+	})
+	var (
+		adds      []*claim
+		claims    []*claim
+		entries   []*entry
+		claimSlab slab[claim]
+	)
+	for i := 0; i < len(recs); {
+		id := idOf(recs[i])
+		claims = claims[:0]
+		for i < len(recs) && idOf(recs[i]) == id {
+			start, kind := i, recs[i].kind
+			for i < len(recs) && idOf(recs[i]) == id && recs[i].kind == kind {
+				i++
+			}
+			c := claimSlab.new()
+			c.kind, c.recs = kind, recs[start:i]
+			claims = append(claims, c)
+		}
+		entries = index.get(id, entries[:0])
+		if err := assign(id, claims, entries); err != nil {
+			return nil, err
+		}
+		for _, c := range claims {
+			if c.entry != nil {
+				if err := write(c); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			live := false
+			for _, x := range c.recs {
+				if !x.deleted {
+					p.missing(x)
+					live = true
+				}
+			}
+			if live {
+				c.needKind = c.kind != "" && (len(claims) > 1 || len(entries) > 0)
+				adds = append(adds, c)
+			}
+		}
+	}
+	return adds, nil
 }
