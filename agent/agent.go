@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
 
 	"github.com/stuttgart-things/machinery-status-collector/agent/config"
 	"github.com/stuttgart-things/machinery-status-collector/agent/controller"
@@ -142,6 +143,8 @@ func (a *Agent) Run(ctx context.Context) {
 // Main runs the agent of cfg with its probe server until ctx ends: the
 // whole program behind agent/cmd.
 func Main(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	// client-go logs through klog; send it to the same structured log.
+	klog.SetSlogLogger(log)
 	rc, err := RESTConfig(cfg.Kubeconfig)
 	if err != nil {
 		return err

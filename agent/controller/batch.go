@@ -29,6 +29,7 @@ func (c *Controller) processNextBatch(ctx context.Context) bool {
 		return false
 	}
 	c.deliver(ctx, keys)
+	c.inFlight.Store(0)
 	return true
 }
 
@@ -41,6 +42,7 @@ func (c *Controller) nextBatch(ctx context.Context) ([]claim.Key, bool) {
 	if shutdown {
 		return nil, false
 	}
+	c.inFlight.Add(1)
 	keys := make([]claim.Key, 1, min(c.opts.BatchSize, c.queue.Len()+1))
 	keys[0] = first
 	timer := c.opts.Clock.NewTimer(c.opts.FlushInterval)
@@ -53,6 +55,7 @@ func (c *Controller) nextBatch(ctx context.Context) ([]claim.Key, bool) {
 			if shutdown {
 				break
 			}
+			c.inFlight.Add(1)
 			keys = append(keys, key)
 			continue
 		}

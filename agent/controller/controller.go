@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"k8s.io/client-go/util/workqueue"
@@ -58,6 +59,8 @@ type Controller struct {
 	// wake is poked after every Add so a batch being gathered notices new
 	// work without polling.
 	wake chan struct{}
+	// inFlight counts the keys taken from the queue and not yet done.
+	inFlight atomic.Int64
 
 	mu sync.Mutex
 	// acked is the content hash of the record the collector last
@@ -148,6 +151,10 @@ func (c *Controller) Resync() int {
 
 // QueueLen is the number of claims waiting to be sent.
 func (c *Controller) QueueLen() int { return c.queue.Len() }
+
+// InFlight is the number of claims taken from the queue for the current
+// batch and not yet acknowledged or given up.
+func (c *Controller) InFlight() int { return int(c.inFlight.Load()) }
 
 // LastSendErr is the error of the latest request, nil when it succeeded or
 // none was made yet.

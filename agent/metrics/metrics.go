@@ -6,6 +6,7 @@ package metrics
 import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // Send results, the values of the result label of sends_total.
@@ -26,6 +27,7 @@ type Metrics struct {
 	items     *prometheus.CounterVec
 	bytes     prometheus.Counter
 	resyncs   prometheus.Counter
+	events    *prometheus.CounterVec
 	lastOK    prometheus.Gauge
 	informers prometheus.Gauge
 }
@@ -50,6 +52,10 @@ func New() *Metrics {
 			Name: "machinery_agent_resyncs_total",
 			Help: "Full resyncs that re-sent every watched claim.",
 		}),
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "machinery_agent_events_total",
+			Help: "Informer events by kind: add, update, delete, and unchanged (updates without a status change, dropped).",
+		}, []string{"event"}),
 		lastOK: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "machinery_agent_last_send_ok",
 			Help: "1 when the last batch request succeeded (or none failed yet), else 0.",
@@ -60,7 +66,7 @@ func New() *Metrics {
 		}),
 	}
 	m.lastOK.Set(1)
-	m.Registry.MustRegister(m.sends, m.items, m.bytes, m.resyncs, m.lastOK, m.informers,
+	m.Registry.MustRegister(m.sends, m.items, m.bytes, m.resyncs, m.events, m.lastOK, m.informers,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, r := range []string{ResultOK, ResultRetry, ResultAuth, ResultRejected, ResultTooLarge} {
 		m.sends.WithLabelValues(r) // export zeros so rate() works from the start
@@ -110,6 +116,31 @@ func (m *Metrics) Items(accepted, unchanged, stale int) {
 	m.items.WithLabelValues("stale").Add(float64(stale))
 }
 
+// Informer event kinds, the values of the event label of events_total.
+const (
+	EventAdd       = "add"
+	EventUpdate    = "update"
+	EventUnchanged = "unchanged"
+	EventDelete    = "delete"
+)
+
+// Event counts one informer event of kind.
+func (m *Metrics) Event(kind string) {
+	if m == nil {
+		return
+	}
+	m.events.WithLabelValues(kind).Inc()
+}
+
+// EventCount is the number of events of kind so far; tests and
+// benchmarks read it.
+func (m *Metrics) EventCount(kind string) int {
+	if m == nil {
+		return 0
+	}
+	return int(counterValue(m.events.WithLabelValues(kind)))
+}
+
 // Resync counts one full resync.
 func (m *Metrics) Resync() {
 	if m == nil {
@@ -124,4 +155,13 @@ func (m *Metrics) Informers(n int) {
 		return
 	}
 	m.informers.Set(float64(n))
+}
+
+// counterValue reads a counter's current value.
+func counterValue(c prometheus.Counter) float64 {
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		return 0
+	}
+	return m.GetCounter().GetValue()
 }

@@ -15,6 +15,11 @@ func TestCounters(t *testing.T) {
 	m.Items(3, 2, 1)
 	m.Resync()
 	m.Informers(2)
+	m.Event(EventUnchanged)
+	m.Event(EventUnchanged)
+	if got := m.EventCount(EventUnchanged); got != 2 {
+		t.Fatalf("unchanged events %d", got)
+	}
 	if got := testutil.ToFloat64(m.sends.WithLabelValues(ResultOK)); got != 1 {
 		t.Fatalf("ok sends %v", got)
 	}
@@ -44,5 +49,9 @@ func TestNilMetricsIsNoop(t *testing.T) {
 	m.Items(1, 1, 1)
 	m.Resync()
 	m.Informers(1)
+	m.Event(EventAdd)
 	m.Gauges(nil, nil)
+	if m.EventCount(EventAdd) != 0 {
+		t.Fatal("nil metrics counted")
+	}
 }

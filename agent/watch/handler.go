@@ -7,6 +7,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/stuttgart-things/machinery-status-collector/agent/claim"
+	"github.com/stuttgart-things/machinery-status-collector/agent/metrics"
 )
 
 // handler adapts one informer's events to Handler. It drops updates that
@@ -16,6 +17,7 @@ type handler struct {
 	gr  schema.GroupResource
 	h   Handler
 	log *slog.Logger
+	m   *metrics.Metrics
 }
 
 var _ cache.ResourceEventHandler = handler{}
@@ -23,6 +25,7 @@ var _ cache.ResourceEventHandler = handler{}
 // OnAdd queues a new or initially listed claim.
 func (h handler) OnAdd(obj any, _ bool) {
 	if c, ok := h.claim(obj); ok {
+		h.m.Event(metrics.EventAdd)
 		h.h.Changed(claim.KeyOf(h.gr, c))
 	}
 }
@@ -34,8 +37,10 @@ func (h handler) OnUpdate(oldObj, newObj any) {
 		return
 	}
 	if o, ok := oldObj.(*claim.Claim); ok && claim.StatusEqual(o, n) {
+		h.m.Event(metrics.EventUnchanged)
 		return
 	}
+	h.m.Event(metrics.EventUpdate)
 	h.h.Changed(claim.KeyOf(h.gr, n))
 }
 
@@ -47,6 +52,7 @@ func (h handler) OnDelete(obj any) {
 		obj = t.Obj
 	}
 	if c, ok := h.claim(obj); ok {
+		h.m.Event(metrics.EventDelete)
 		h.h.Deleted(claim.KeyOf(h.gr, c), c)
 	}
 }

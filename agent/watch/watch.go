@@ -203,12 +203,12 @@ func (w *Watcher) start(ctx context.Context, gvr schema.GroupVersionResource) {
 		WatchFuncWithContext: ri.Watch,
 	}
 	inf := cache.NewSharedIndexInformerWithOptions(lw, &unstructured.Unstructured{},
-		cache.SharedIndexInformerOptions{ResyncPeriod: w.opts.InformerResync, ObjectDescription: gvr.String()})
+		cache.SharedIndexInformerOptions{ResyncPeriod: w.opts.InformerResync, ObjectDescription: name(gvr)})
 	// Errors only mean the informer is already running; it is not.
 	_ = inf.SetTransform(claim.Transform)
 	_ = inf.SetWatchErrorHandlerWithContext(w.watchErrorHandler(gvr))
 	gr := gvr.GroupResource()
-	_, _ = inf.AddEventHandler(handler{gr: gr, h: w.opts.Handler, log: w.log})
+	_, _ = inf.AddEventHandler(handler{gr: gr, h: w.opts.Handler, log: w.log, m: w.opts.Metrics})
 
 	ictx, cancel := context.WithCancel(ctx)
 	i := &informer{gvr: gvr, inf: inf, cancel: cancel, done: make(chan struct{})}
@@ -217,7 +217,7 @@ func (w *Watcher) start(ctx context.Context, gvr schema.GroupVersionResource) {
 		defer close(i.done)
 		inf.RunWithContext(ictx)
 	}()
-	w.log.Info("watching claims", "resource", gvr.String(), "namespace", w.opts.Namespace)
+	w.log.Info("watching claims", "resource", name(gvr), "namespace", w.opts.Namespace)
 }
 
 // removeLocked takes the informer of resource res out of the map and
@@ -238,7 +238,7 @@ func (w *Watcher) removeLocked(res string) *informer {
 func (w *Watcher) wait(stopped []*informer) {
 	for _, i := range stopped {
 		<-i.done
-		w.log.Info("stopped watching claims", "resource", i.gvr.String())
+		w.log.Info("stopped watching claims", "resource", name(i.gvr))
 	}
 }
 
@@ -259,8 +259,14 @@ func (w *Watcher) watchErrorHandler(gvr schema.GroupVersionResource) cache.Watch
 	return func(ctx context.Context, r *cache.Reflector, err error) {
 		if apierrors.IsForbidden(err) {
 			w.log.Error("not allowed to list/watch claims: grant list and watch on this resource (see agent/rbac.yaml)",
-				"resource", gvr.String(), "error", err.Error())
+				"resource", name(gvr), "error", err.Error())
 		}
 		cache.DefaultWatchErrorHandler(ctx, r, err)
 	}
+}
+
+// name is how logs show a resource: plural.group/version, the form
+// kubectl users know.
+func name(gvr schema.GroupVersionResource) string {
+	return gvr.GroupResource().String() + "/" + gvr.Version
 }
