@@ -1,0 +1,151 @@
+package publish
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/google/go-github/v66/github"
+)
+
+// ErrNotFound marks a registry file missing on the base branch.
+var ErrNotFound = errors.New("not found")
+
+// GitHub publishes to a repository through go-github v66. See Publisher
+// for the contract and Publish for the calls each case makes.
+type GitHub struct {
+	cfg   Config
+	http  *http.Client
+	base  *url.URL
+	clock Clock
+	log   *slog.Logger
+}
+
+var _ Publisher = (*GitHub)(nil)
+
+// NewGitHub validates cfg and builds the HTTP stack: auth (token or App)
+// over the retrying Transport over opt.HTTP.
+func NewGitHub(cfg Config, opt Options) (*GitHub, error) {
+	cfg = cfg.withDefaults()
+	if !cfg.UseGitHub() {
+		return nil, errors.New("github publisher: set GITHUB_TOKEN or the GITHUB_APP_* variables")
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("github publisher: %w", err)
+	}
+	base, err := apiBaseURL(cfg.APIURL)
+	if err != nil {
+		return nil, err
+	}
+	tr := &Transport{Base: opt.HTTP, Clock: opt.clock(), OnCall: opt.OnCall, Logger: opt.logger()}
+	hc, err := httpClient(cfg, base, tr)
+	if err != nil {
+		return nil, err
+	}
+	return &GitHub{cfg: cfg, http: hc, base: base, clock: opt.clock(), log: opt.logger()}, nil
+}
+
+// client makes a fresh go-github client per call. go-github remembers the
+// last rate-limit headers and refuses later requests on its own until the
+// reset; a fresh client leaves that decision to Transport, which knows
+// the run's deadline.
+func (g *GitHub) client() *github.Client {
+	c := github.NewClient(g.http)
+	c.BaseURL, c.UploadURL = g.base, g.base
+	return c
+}
+
+// Check asks for the base head's SHA with If-None-Match set to
+// state.BaseSHA: GitHub answers 304 when it has not moved (one call, and
+// a 304 does not count against the rate limit).
+func (g *GitHub) Check(ctx context.Context, st State) (bool, error) {
+	if !st.Known() {
+		return false, nil
+	}
+	sha, _, err := g.client().Repositories.GetCommitSHA1(ctx, g.cfg.Owner, g.cfg.Repo, g.cfg.BaseBranch, st.BaseSHA)
+	if isStatus(err, http.StatusNotModified) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("check %s head: %w", g.cfg.BaseBranch, err)
+	}
+	return sha == st.BaseSHA, nil
+}
+
+// ReadBase reads the base head (one call: commit SHA and tree), then the
+// file's metadata through the contents API, whose content is inline up to
+// 1 MB; a larger file is fetched as a raw git blob (up to 100 MB). Two
+// calls for a small file, three for a large one.
+func (g *GitHub) ReadBase(ctx context.Context) (Base, error) {
+	c := g.client()
+	owner, repo, path := g.cfg.Owner, g.cfg.Repo, g.cfg.Path
+	rc, _, err := c.Repositories.GetCommit(ctx, owner, repo, g.cfg.BaseBranch, &github.ListOptions{PerPage: 1})
+	if err != nil {
+		return Base{}, fmt.Errorf("read %s head: %w", g.cfg.BaseBranch, err)
+	}
+	b := Base{SHA: rc.GetSHA(), TreeSHA: rc.GetCommit().GetTree().GetSHA()}
+	if b.SHA == "" || b.TreeSHA == "" {
+		return Base{}, fmt.Errorf("read %s head: answer without commit or tree SHA", g.cfg.BaseBranch)
+	}
+	fc, dir, _, err := c.Repositories.GetContents(ctx, owner, repo, path, &github.RepositoryContentGetOptions{Ref: b.SHA})
+	switch {
+	case isStatus(err, http.StatusNotFound):
+		return Base{}, fmt.Errorf("read registry %s@%s: %w on %s", path, short(b.SHA), ErrNotFound, g.cfg.BaseBranch)
+	case err != nil:
+		return Base{}, fmt.Errorf("read registry %s@%s: %w", path, short(b.SHA), err)
+	case fc == nil || dir != nil || fc.GetType() != "file":
+		return Base{}, fmt.Errorf("read registry %s@%s: not a file", path, short(b.SHA))
+	}
+	b.BlobSHA = fc.GetSHA()
+	if fc.GetEncoding() == "base64" {
+		s, err := fc.GetContent()
+		if err != nil {
+			return Base{}, fmt.Errorf("read registry %s@%s: decode: %w", path, short(b.SHA), err)
+		}
+		b.Content = []byte(s)
+	} else {
+		if b.Content, _, err = c.Git.GetBlobRaw(ctx, owner, repo, b.BlobSHA); err != nil {
+			return Base{}, fmt.Errorf("read registry %s@%s: blob %s: %w", path, short(b.SHA), short(b.BlobSHA), err)
+		}
+	}
+	if got := BlobSHA(b.Content); got != b.BlobSHA {
+		return Base{}, fmt.Errorf("read registry %s@%s: content hashes to %s, not blob %s", path, short(b.SHA), short(got), short(b.BlobSHA))
+	}
+	return b, nil
+}
+
+// isStatus reports whether err is a GitHub answer with that status.
+func isStatus(err error, status int) bool {
+	var er *github.ErrorResponse
+	return errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == status
+}
+
+// hasMessage reports whether err is a 422 whose message, or one of its
+// field errors, contains text (GitHub puts "already exists" in either).
+func hasMessage(err error, text string) bool {
+	var er *github.ErrorResponse
+	if !errors.As(err, &er) || er.Response == nil || er.Response.StatusCode != http.StatusUnprocessableEntity {
+		return false
+	}
+	if strings.Contains(er.Message, text) {
+		return true
+	}
+	for _, e := range er.Errors {
+		if strings.Contains(e.Message, text) {
+			return true
+		}
+	}
+	return false
+}
+
+// short abbreviates a SHA for messages.
+func short(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}
