@@ -34,11 +34,11 @@ func (s *Server) routes() {
 		"DELETE " + repo + "git/refs/{ref...}":      s.deleteRef,
 		"GET " + repo + "pulls":                     s.listPulls,
 		"POST " + repo + "pulls":                    s.createPull,
-		"GET " + repo + "pulls/{number}":            s.getPull,
-		"PATCH " + repo + "pulls/{number}":          s.editPull,
-		"GET " + repo + "issues/{number}/comments":  s.listComments,
-		"POST " + repo + "issues/{number}/comments": s.createComment,
-		"POST " + repo + "issues/{number}/labels":   s.addLabels,
+		"GET " + repo + "pulls/{number}":            s.inPull(s.getPull),
+		"PATCH " + repo + "pulls/{number}":          s.inPull(s.editPull),
+		"GET " + repo + "issues/{number}/comments":  s.inPull(s.listComments),
+		"POST " + repo + "issues/{number}/comments": s.inPull(s.createComment),
+		"POST " + repo + "issues/{number}/labels":   s.inPull(s.addLabels),
 	}
 	for pattern, fn := range h {
 		s.mux.HandleFunc(pattern, s.inRepo(fn))
@@ -493,12 +493,9 @@ func (s *Server) createRef(w http.ResponseWriter, r *http.Request, rp *repoState
 	if !decodeBody(w, r, &req) {
 		return
 	}
-	if !strings.HasPrefix(req.Ref, "refs/") || strings.Count(req.Ref, "/") < 2 {
-		unprocessable(w, "Reference name is invalid")
-		return
-	}
+	// Only branches are modelled; "refs/heads/" must be followed by a name.
 	b, ok := branchOf(req.Ref)
-	if !ok || !validTreePath(b) {
+	if !strings.HasPrefix(req.Ref, "refs/") || !ok || !validTreePath(b) {
 		unprocessable(w, "Reference name is invalid")
 		return
 	}

@@ -83,13 +83,17 @@ func (s *Server) pullJSON(rp *repoState, p *pullState) map[string]any {
 	}
 }
 
-// pullByNumber finds a pull request from the {number} path value.
-func pullByNumber(rp *repoState, r *http.Request) *pullState {
-	n, err := strconv.Atoi(r.PathValue("number"))
-	if err != nil {
-		return nil
+// inPull adapts a handler of one pull request (or its issue), found by
+// the {number} path value; an unknown number is GitHub's 404.
+func (s *Server) inPull(fn func(http.ResponseWriter, *http.Request, *repoState, *pullState)) func(http.ResponseWriter, *http.Request, *repoState) {
+	return func(w http.ResponseWriter, r *http.Request, rp *repoState) {
+		n, err := strconv.Atoi(r.PathValue("number"))
+		if p := rp.pulls[n]; err == nil && p != nil {
+			fn(w, r, rp, p)
+			return
+		}
+		notFound(w)
 	}
-	return rp.pulls[n]
 }
 
 // sortedPulls lists pull requests newest first, GitHub's default order.
@@ -150,12 +154,7 @@ func (s *Server) listPulls(w http.ResponseWriter, r *http.Request, rp *repoState
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) getPull(w http.ResponseWriter, r *http.Request, rp *repoState) {
-	p := pullByNumber(rp, r)
-	if p == nil {
-		notFound(w)
-		return
-	}
+func (s *Server) getPull(w http.ResponseWriter, r *http.Request, rp *repoState, p *pullState) {
 	writeJSON(w, http.StatusOK, s.pullJSON(rp, p))
 }
 
@@ -206,12 +205,7 @@ func (s *Server) createPull(w http.ResponseWriter, r *http.Request, rp *repoStat
 	writeJSON(w, http.StatusCreated, s.pullJSON(rp, p))
 }
 
-func (s *Server) editPull(w http.ResponseWriter, r *http.Request, rp *repoState) {
-	p := pullByNumber(rp, r)
-	if p == nil {
-		notFound(w)
-		return
-	}
+func (s *Server) editPull(w http.ResponseWriter, r *http.Request, rp *repoState, p *pullState) {
 	var req struct {
 		Title *string `json:"title"`
 		Body  *string `json:"body"`
@@ -264,12 +258,7 @@ func (s *Server) commentJSON(rp *repoState, n int, c comment) map[string]any {
 	}
 }
 
-func (s *Server) listComments(w http.ResponseWriter, r *http.Request, rp *repoState) {
-	p := pullByNumber(rp, r)
-	if p == nil {
-		notFound(w)
-		return
-	}
+func (s *Server) listComments(w http.ResponseWriter, r *http.Request, rp *repoState, p *pullState) {
 	out := []map[string]any{}
 	for _, c := range p.Comments {
 		out = append(out, s.commentJSON(rp, p.Number, c))
@@ -277,12 +266,7 @@ func (s *Server) listComments(w http.ResponseWriter, r *http.Request, rp *repoSt
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) createComment(w http.ResponseWriter, r *http.Request, rp *repoState) {
-	p := pullByNumber(rp, r)
-	if p == nil {
-		notFound(w)
-		return
-	}
+func (s *Server) createComment(w http.ResponseWriter, r *http.Request, rp *repoState, p *pullState) {
 	var req struct {
 		Body string `json:"body"`
 	}
@@ -300,12 +284,7 @@ func (s *Server) createComment(w http.ResponseWriter, r *http.Request, rp *repoS
 
 // addLabels takes a JSON array or {"labels": [...]}, adds the labels
 // (GitHub creates unknown ones) and returns every label on the issue.
-func (s *Server) addLabels(w http.ResponseWriter, r *http.Request, rp *repoState) {
-	p := pullByNumber(rp, r)
-	if p == nil {
-		notFound(w)
-		return
-	}
+func (s *Server) addLabels(w http.ResponseWriter, r *http.Request, rp *repoState, p *pullState) {
 	var raw json.RawMessage
 	if !decodeBody(w, r, &raw) {
 		return
