@@ -136,14 +136,6 @@ func (r *run) createTree(ctx context.Context, content []byte) (string, error) {
 // set) when a foreign commit stops it.
 func (r *run) syncBranch(ctx context.Context, tree, blob, title string) (bool, error) {
 	cfg := r.g.cfg
-	ref := "heads/" + cfg.Branch
-	record := func(head string, ours bool) {
-		if ours {
-			r.st.BranchSHA, r.st.TreeSHA = head, tree
-		}
-		r.st.BaseSHA, r.st.BlobSHA = r.base.SHA, blob
-	}
-	var head string
 	if r.st.BranchSHA == "" {
 		// No branch known: create it optimistically (the common first run).
 		commit, err := r.createCommit(ctx, tree, title)
@@ -151,20 +143,21 @@ func (r *run) syncBranch(ctx context.Context, tree, blob, title string) (bool, e
 			return false, err
 		}
 		_, _, err = r.c.Git.CreateRef(ctx, cfg.Owner, cfg.Repo, &github.Reference{
-			Ref: github.String("refs/" + ref), Object: &github.GitObject{SHA: github.String(commit)},
+			Ref: github.String("refs/heads/" + cfg.Branch), Object: &github.GitObject{SHA: github.String(commit)},
 		})
 		if err == nil {
 			r.moved = true
-			record(commit, true)
+			r.record(commit, tree, blob)
 			return true, nil
 		}
 		if !hasMessage(err, "Reference already exists") {
 			return false, fmt.Errorf("create branch %s: %w", cfg.Branch, err)
 		}
-		if head, err = r.branchHead(ctx); err != nil {
+		head, err := r.branchHead(ctx)
+		if err != nil {
 			return false, err
 		}
-		return r.moveBranch(ctx, head, tree, commit, title, record)
+		return r.moveBranch(ctx, head, tree, blob, commit, title)
 	}
 	head, err := r.branchHead(ctx)
 	if err != nil {
@@ -175,26 +168,32 @@ func (r *run) syncBranch(ctx context.Context, tree, blob, title string) (bool, e
 		r.st.BranchSHA, r.st.TreeSHA = "", ""
 		return r.syncBranch(ctx, tree, blob, title)
 	}
-	return r.moveBranch(ctx, head, tree, "", title, record)
+	return r.moveBranch(ctx, head, tree, blob, "", title)
 }
 
-// moveBranch handles an existing branch at head: nothing to do when it
-// already holds tree, force-move it when the head is ours, stop on a
-// foreign head. commit is a ready commit for tree, or "" to make one.
-func (r *run) moveBranch(ctx context.Context, head, tree, commit, title string, record func(string, bool)) (bool, error) {
+// record notes that the branch now holds our commit head with tree.
+func (r *run) record(head, tree, blob string) {
+	r.st.BranchSHA, r.st.TreeSHA = head, tree
+	r.st.BaseSHA, r.st.BlobSHA = r.base.SHA, blob
+}
+
+// moveBranch handles an existing branch at head: stop on a foreign head;
+// nothing to do when our head already holds tree; else force-move it.
+// commit is a ready commit for tree, or "" to make one.
+func (r *run) moveBranch(ctx context.Context, head, tree, blob, commit, title string) (bool, error) {
 	cfg := r.g.cfg
 	ours, headTree, author, err := r.attribute(ctx, head)
 	if err != nil {
 		return false, err
 	}
-	if headTree == tree {
-		record(head, ours)
-		return true, nil
-	}
 	if !ours {
 		if ours, err = r.mergedPR(ctx); err != nil || !ours {
 			return false, r.foreign(head, author, err)
 		}
+	}
+	if headTree == tree {
+		r.record(head, tree, blob)
+		return true, nil
 	}
 	if commit == "" {
 		if commit, err = r.createCommit(ctx, tree, title); err != nil {
@@ -208,7 +207,7 @@ func (r *run) moveBranch(ctx context.Context, head, tree, commit, title string, 
 		return false, fmt.Errorf("move branch %s to %s: %w", cfg.Branch, short(commit), err)
 	}
 	r.moved = true
-	record(commit, true)
+	r.record(commit, tree, blob)
 	return true, nil
 }
 

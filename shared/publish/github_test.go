@@ -49,24 +49,6 @@ func renderRegistry(n, gen int) string {
 	return b.String()
 }
 
-// syncBuffer is a log sink safe for the race detector.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // env is a fake GitHub with the registry repository and a publisher on it.
 type env struct {
 	t     *testing.T
@@ -74,7 +56,7 @@ type env struct {
 	repo  *githubfake.Repo
 	clock *fakeClock
 	pub   *GitHub
-	logs  *syncBuffer
+	logs  *bytes.Buffer // the publisher logs from the calling goroutine only
 	st    State
 
 	mu     sync.Mutex
@@ -84,7 +66,7 @@ type env struct {
 
 func newEnv(t *testing.T, claims int, mod ...func(*Config)) *env {
 	t.Helper()
-	e := &env{t: t, clock: newFakeClock(), logs: &syncBuffer{}, onCall: map[string]int{}}
+	e := &env{t: t, clock: newFakeClock(), logs: &bytes.Buffer{}, onCall: map[string]int{}}
 	e.srv = githubfake.New(t, githubfake.WithClock(e.clock.Now), githubfake.WithToken(testTok))
 	e.repo = e.srv.CreateRepo("o", "r", map[string]string{
 		regPath: registry(claims, 0), "README.md": "# registry\n", "docs/other.yaml": "x: 1\n",
