@@ -159,20 +159,24 @@ func TestMergedPRThenNothingLeft(t *testing.T) {
 func TestForeignCommitIsNeverOverwritten(t *testing.T) {
 	for _, tt := range []struct {
 		name    string
-		content func() string // next run's desired content
+		push    func(e *env) string // someone's commit on the PR branch
+		content string              // next run's desired content
 	}{
-		{"update", func() string { return registry(10, 2) }},
-		{"close", func() string { return registry(10, 0) }},
+		{"update", func(e *env) string { return e.repo.SetFile(prBranch, "registry/notes.md", []byte("reviewer's fix")) }, registry(10, 2)},
+		{"close", func(e *env) string { return e.repo.SetFile(prBranch, "registry/notes.md", []byte("reviewer's fix")) }, registry(10, 0)},
+		{"foreign head already holds the desired file", func(e *env) string {
+			return e.repo.SetFile(prBranch, regPath, []byte(registry(10, 2)))
+		}, registry(10, 2)},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, 10)
 			e.mustRun(registry(10, 1), desired(1))
 			before := e.onePR()
-			foreign := e.repo.SetFile(prBranch, "registry/notes.md", []byte("reviewer's fix"))
+			foreign := tt.push(e)
 			stBefore := e.st
 
-			o := e.mustRun(tt.content(), desired(2))
-			if o.res.Action != ActionForeignCommit || !strings.Contains(o.res.Note, githubfake.Someone.Email) {
+			o := e.mustRun(tt.content, desired(2))
+			if o.res.Action != ActionForeignCommit || !strings.Contains(o.res.Note, githubfake.Someone.Email) || o.res.PRNumber != before.Number {
 				t.Fatalf("%+v", o.res)
 			}
 			if e.branchHead() != foreign || e.callsTo("PATCH", "/git/refs/") != 0 || e.callsTo("DELETE", "/git/refs/") != 0 {

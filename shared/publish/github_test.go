@@ -51,7 +51,7 @@ func renderRegistry(n, gen int) string {
 
 // env is a fake GitHub with the registry repository and a publisher on it.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *githubfake.Server
 	repo  *githubfake.Repo
 	clock *fakeClock
@@ -64,7 +64,7 @@ type env struct {
 	paths  []string       // request paths as sent on the wire
 }
 
-func newEnv(t *testing.T, claims int, mod ...func(*Config)) *env {
+func newEnv(t testing.TB, claims int, mod ...func(*Config)) *env {
 	t.Helper()
 	e := &env{t: t, clock: newFakeClock(), logs: &bytes.Buffer{}, onCall: map[string]int{}}
 	e.srv = githubfake.New(t, githubfake.WithClock(e.clock.Now), githubfake.WithToken(testTok))

@@ -56,7 +56,7 @@ func (c *fakeClock) Slept() []time.Duration {
 var quiet = slog.New(slog.DiscardHandler)
 
 // withDeadline gives ctx a deadline d after the fake clock's now.
-func withDeadline(t *testing.T, clock *fakeClock, d time.Duration) context.Context {
+func withDeadline(t testing.TB, clock *fakeClock, d time.Duration) context.Context {
 	ctx, cancel := context.WithDeadline(context.Background(), clock.Now().Add(d))
 	t.Cleanup(cancel)
 	return ctx
