@@ -90,8 +90,8 @@ type MissingClaim struct {
 // A status changes when the message, the ready state (where the entry
 // records one) or the deleted flag differs; only then are the values and
 // lastCheckedAt (set to the record's observedAt) rewritten. Applying the
-// same records to the output again returns it byte for byte with an empty
-// report, so a quiet fleet yields no diff.
+// same records to the output again returns it byte for byte with no
+// Changed or Deleted entries, so a quiet fleet yields no diff.
 //
 // Errors are *Error values naming the line: invalid YAML, neither layout,
 // an ambiguous match, or a construct the editor does not write into.

@@ -51,7 +51,7 @@ func (e *editor) apply(src []byte) ([]byte, error) {
 	prev := 0
 	for _, ed := range e.edits {
 		if ed.start < prev || ed.end < ed.start || ed.end > len(src) {
-			return nil, fmt.Errorf("registry: internal error: overlapping edits at byte %d", ed.start)
+			return nil, &Error{Msg: fmt.Sprintf("internal error: overlapping edits at byte %d", ed.start)}
 		}
 		out = append(out, src[prev:ed.start]...)
 		out = append(out, ed.text...)

@@ -29,6 +29,7 @@ type Error struct {
 	Err  error // one of the sentinels above, or the parser's error
 }
 
+// Error formats as "registry line N: message".
 func (e *Error) Error() string {
 	if e.Line > 0 {
 		return fmt.Sprintf("registry line %d: %s", e.Line, e.Msg)
