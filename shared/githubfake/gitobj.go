@@ -305,14 +305,6 @@ func typeForMode(mode string) string {
 	return treeEntry{Mode: mode}.kind()
 }
 
-// shortSHA is for messages.
-func shortSHA(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
-}
-
 // isSHA reports whether s looks like a full hex object id.
 func isSHA(s string) bool {
 	_, err := hex.DecodeString(s)

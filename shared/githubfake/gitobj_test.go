@@ -133,3 +133,6 @@ func TestObjectsMatchRealGit(t *testing.T) {
 		t.Fatalf("commit %s, git says %s", got, wantCommit)
 	}
 }
+
+// shortSHA abbreviates a SHA for test messages.
+func shortSHA(sha string) string { return sha[:7] }

@@ -52,6 +52,7 @@ type Server struct {
 	// is accepted; otherwise the Authorization header must carry one of
 	// the accepted tokens.
 	tokens map[string]bool
+	token  string // the one set by WithToken, for Client
 	apps   map[int64]*appInstall
 
 	rateLimit   int
@@ -72,7 +73,7 @@ func WithClock(now func() time.Time) Option {
 // WithToken makes the fake require token (as "Bearer" or "token") on every
 // repository call, answering 401 "Bad credentials" otherwise.
 func WithToken(token string) Option {
-	return func(s *Server) { s.tokens[token] = true }
+	return func(s *Server) { s.tokens[token], s.token = true, token }
 }
 
 // WithRateLimit sets the hourly primary limit; once used up, calls get
@@ -106,16 +107,14 @@ func New(t testing.TB, opts ...Option) *Server {
 func (s *Server) URL() string { return s.srv.URL + "/" }
 
 // Client returns a go-github client for the fake, authenticated with the
-// first accepted token when one is required.
+// WithToken token when there is one.
 func (s *Server) Client() *github.Client {
 	c, err := github.NewClient(nil).WithEnterpriseURLs(s.URL(), s.URL())
 	if err != nil {
 		panic(err) // the URL comes from httptest and always parses
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for tok := range s.tokens {
-		return c.WithAuthToken(tok)
+	if s.token != "" {
+		return c.WithAuthToken(s.token)
 	}
 	return c
 }
