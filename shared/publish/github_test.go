@@ -183,3 +183,18 @@ func (e *env) callsTo(method, pathPart string) int {
 	}
 	return n
 }
+
+func TestCheck(t *testing.T) {
+	e := newEnv(t, 10)
+	if ok, calls := e.check(); ok || calls != 0 {
+		t.Fatalf("unknown state: %v after %d calls", ok, calls)
+	}
+	e.mustRun(registry(10, 1), desired(1))
+	if ok, calls := e.check(); !ok || calls != 1 {
+		t.Fatalf("unchanged base: %v after %d calls", ok, calls)
+	}
+	e.repo.SetFile("main", "README.md", []byte("changed"))
+	if ok, calls := e.check(); ok || calls != 1 {
+		t.Fatalf("moved base: %v after %d calls", ok, calls)
+	}
+}
