@@ -1,6 +1,7 @@
 // Package collector runs the whole system in one process for local use:
-// the ingest API on one port, backed by Redis (an embedded in-process Redis
-// when REDIS_URL is unset).
+// the ingest API and POST /reconcile on one port, backed by Redis (an
+// embedded in-process Redis when REDIS_URL is unset), with a ticker
+// standing in for the PingSource.
 package collector
 
 import (
@@ -18,6 +19,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/stuttgart-things/machinery-status-collector/functions/ingest"
+	"github.com/stuttgart-things/machinery-status-collector/functions/reconcile"
 	"github.com/stuttgart-things/machinery-status-collector/shared/config"
 	"github.com/stuttgart-things/machinery-status-collector/shared/logging"
 	"github.com/stuttgart-things/machinery-status-collector/shared/store"
@@ -25,16 +27,27 @@ import (
 
 // Config is the local run's environment.
 type Config struct {
-	Port   int // COLLECTOR_PORT
-	Ingest ingest.Config
+	Port      int // COLLECTOR_PORT
+	Ingest    ingest.Config
+	Reconcile *reconcile.Config // nil: no registry configured, reconcile off
+	// Interval is COLLECTOR_RECONCILE_INTERVAL, the ticker's period.
+	Interval time.Duration
 }
 
 // ConfigFromEnv reads the collector's variables, recording problems in e.
+// Reconcile is configured only when REGISTRY_FILE_PATH or GitHub
+// credentials are set, so `make run` works with no settings at all.
 func ConfigFromEnv(e *config.Env) Config {
-	return Config{
-		Port:   e.Int("COLLECTOR_PORT", 8095, 1, 65535),
-		Ingest: ingest.ConfigFromEnv(e),
+	c := Config{
+		Port:     e.Int("COLLECTOR_PORT", 8095, 1, 65535),
+		Ingest:   ingest.ConfigFromEnv(e),
+		Interval: e.Duration("COLLECTOR_RECONCILE_INTERVAL", 5*time.Minute, time.Second),
 	}
+	if e.Get("REGISTRY_FILE_PATH") != "" || e.Get("GITHUB_TOKEN") != "" || e.Get("GITHUB_APP_ID") != "" {
+		rc := reconcile.ConfigFromEnv(e)
+		c.Reconcile = &rc
+	}
+	return c
 }
 
 // Collector is the local process: its HTTP server and what it owns.
@@ -44,6 +57,7 @@ type Collector struct {
 	server   *http.Server
 	embedded *miniredis.Miniredis // nil when REDIS_URL is set
 	rdb      redis.UniversalClient
+	rec      *reconcile.Function // nil when reconcile is off
 }
 
 // New builds the collector from cfg. Without a Redis URL it starts an
@@ -68,9 +82,20 @@ func New(cfg Config, log *slog.Logger) (*Collector, error) {
 	c.rdb = rdb
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	fn := ingest.FromConfig(cfg.Ingest, store.New(rdb, cfg.Ingest.KeyPrefix), log, reg, reg)
+	st := store.New(rdb, cfg.Ingest.KeyPrefix)
+	fn := ingest.FromConfig(cfg.Ingest, st, log, reg, reg)
 	mux := http.NewServeMux()
 	mux.Handle("/", fn)
+	if cfg.Reconcile != nil {
+		c.rec, err = reconcile.FromConfig(*cfg.Reconcile, st, log, reg)
+		if err != nil {
+			c.Close()
+			return nil, err
+		}
+		mux.Handle("/reconcile", c.rec)
+	} else {
+		log.Info("reconcile is off: set REGISTRY_FILE_PATH (a local registry file, or with GITHUB_TOKEN the file in the repository) to turn it on")
+	}
 	c.server = &http.Server{
 		Addr:              fmt.Sprintf(":%d", cfg.Port),
 		Handler:           mux,
@@ -84,6 +109,10 @@ func (c *Collector) Serve(ctx context.Context, l net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- c.server.Serve(l) }()
 	c.log.Info("collector listening", "addr", l.Addr().String())
+	tctx, stopTicker := context.WithCancel(ctx)
+	tickerDone := make(chan struct{})
+	go func() { defer close(tickerDone); c.tick(tctx) }()
+	defer func() { stopTicker(); <-tickerDone }()
 	select {
 	case err := <-errc:
 		return err
@@ -98,6 +127,24 @@ func (c *Collector) Serve(ctx context.Context, l net.Listener) error {
 		return err
 	}
 	return nil
+}
+
+// tick runs a reconcile every interval until ctx ends, standing in for
+// the PingSource. Runs exclude each other through the store's lock.
+func (c *Collector) tick(ctx context.Context) {
+	if c.rec == nil {
+		return
+	}
+	t := time.NewTicker(c.cfg.Interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			c.rec.Run(ctx) // logs its own result
+		}
+	}
 }
 
 // ListenAndServe listens on the configured port until ctx ends.

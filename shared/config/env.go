@@ -131,3 +131,16 @@ func (e *Env) Err() error {
 	}
 	return fmt.Errorf("invalid configuration (%d problems):\n%s", len(e.errs), strings.Join(msgs, "\n"))
 }
+
+// Add records problems that already name their variable, such as the
+// joined error of another package's validation (one problem per line).
+func (e *Env) Add(err error) {
+	if err == nil {
+		return
+	}
+	for _, line := range strings.Split(err.Error(), "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			e.errs = append(e.errs, errors.New(line))
+		}
+	}
+}

@@ -1,4 +1,4 @@
-// Command collector runs ingest (and, with it, reconcile) in one local process.
+// Command collector runs ingest and reconcile in one local process (make run).
 package main
 
 import (

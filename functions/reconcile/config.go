@@ -1,0 +1,55 @@
+package reconcile
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/stuttgart-things/machinery-status-collector/shared/config"
+	"github.com/stuttgart-things/machinery-status-collector/shared/publish"
+	"github.com/stuttgart-things/machinery-status-collector/shared/registry"
+	"github.com/stuttgart-things/machinery-status-collector/shared/store"
+)
+
+// Config is the reconcile's part of the environment.
+type Config struct {
+	RedisURL   string // REDIS_URL
+	KeyPrefix  string // REDIS_KEY_PREFIX
+	Publish    publish.Config
+	AddMissing bool          // REGISTRY_ADD_MISSING
+	Timeout    time.Duration // RECONCILE_TIMEOUT
+}
+
+// ConfigFromEnv reads the reconcile variables, recording every problem in e.
+func ConfigFromEnv(e *config.Env) Config {
+	pc, err := publish.ConfigFromEnv(e.Get)
+	e.Add(err)
+	return Config{
+		RedisURL:   e.Get("REDIS_URL"),
+		KeyPrefix:  e.String("REDIS_KEY_PREFIX", store.DefaultPrefix),
+		Publish:    pc,
+		AddMissing: e.Bool("REGISTRY_ADD_MISSING", false),
+		Timeout:    e.Duration("RECONCILE_TIMEOUT", 4*time.Minute, 5*time.Second),
+	}
+}
+
+// FromConfig builds a Function over st with the publisher cfg selects
+// (GitHub when credentials are set, else the local folder), registering
+// its metrics with reg.
+func FromConfig(cfg Config, st *store.Store, log *slog.Logger, reg prometheus.Registerer) (*Function, error) {
+	m := NewMetrics(reg)
+	pub, err := publish.New(cfg.Publish, publish.Options{Logger: log, OnCall: m.OnCall})
+	if err != nil {
+		return nil, err
+	}
+	kind := "local folder " + cfg.Publish.LocalDir
+	if cfg.Publish.UseGitHub() {
+		kind = "GitHub " + cfg.Publish.Owner + "/" + cfg.Publish.Repo
+	}
+	log.Info("reconcile publishes to "+kind, "file", cfg.Publish.Path, "base", cfg.Publish.BaseBranch, "branch", cfg.Publish.Branch)
+	return New(Options{
+		Store: st, Publisher: pub, Registry: registry.Options{AddMissing: cfg.AddMissing},
+		FilePath: cfg.Publish.Path, Timeout: cfg.Timeout, Logger: log, Metrics: m,
+	}), nil
+}

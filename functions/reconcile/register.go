@@ -1,0 +1,104 @@
+package reconcile
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+
+	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
+	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/stuttgart-things/machinery-status-collector/shared/config"
+	"github.com/stuttgart-things/machinery-status-collector/shared/logging"
+	"github.com/stuttgart-things/machinery-status-collector/shared/store"
+)
+
+// FunctionTarget is the name functions-framework serves this function under.
+const FunctionTarget = "reconcile"
+
+func init() {
+	functions.CloudEvent(FunctionTarget, handleEvent)
+}
+
+var (
+	defaultOnce sync.Once
+	defaultFn   *Function
+	defaultErr  error
+)
+
+// Default builds, once, the Function that functions-framework serves and
+// --once runs, from the process environment.
+func Default() (*Function, error) {
+	defaultOnce.Do(func() {
+		e := config.FromOS()
+		log := logging.FromEnv(e)
+		cfg := ConfigFromEnv(e)
+		if cfg.RedisURL == "" {
+			e.Fail("REDIS_URL", "is required (redis://host:6379, rediss://, unix://, redis+sentinel:// or redis+cluster://)")
+		}
+		if err := e.Err(); err != nil {
+			defaultErr = fmt.Errorf("reconcile: %w", err)
+			return
+		}
+		rdb, err := store.NewClient(cfg.RedisURL)
+		if err != nil {
+			defaultErr = fmt.Errorf("reconcile: %w", err)
+			return
+		}
+		defaultFn, defaultErr = FromConfig(cfg, store.New(rdb, cfg.KeyPrefix), log, prometheus.DefaultRegisterer)
+	})
+	return defaultFn, defaultErr
+}
+
+// handleEvent runs one reconcile per CloudEvent (a PingSource tick, or any
+// POST with CloudEvent headers). A failed run returns its error, so the
+// event source sees a failure; a skipped run is a success.
+func handleEvent(ctx context.Context, e event.Event) error {
+	f, err := Default()
+	if err != nil {
+		return err
+	}
+	_, err = f.Run(ctx)
+	return err
+}
+
+// ServeHTTP runs one reconcile now and answers with its result JSON: 200
+// when it succeeded or was skipped, 500 when it failed.
+func (f *Function) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		io.WriteString(w, `{"error":"use POST to run a reconcile"}`+"\n")
+		return
+	}
+	res, err := f.Run(r.Context())
+	code := http.StatusOK
+	if err != nil {
+		code = http.StatusInternalServerError
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(res)
+}
+
+// Once runs a single reconcile for a CronJob, writes the result JSON to
+// out and returns the exit code: 0 on success or skip, 1 on failure, 2 on
+// bad configuration.
+func Once(ctx context.Context, out io.Writer) int {
+	f, err := Default()
+	if err != nil {
+		fmt.Fprintln(out, err)
+		return 2
+	}
+	res, err := f.Run(ctx)
+	json.NewEncoder(out).Encode(res)
+	if err != nil {
+		return 1
+	}
+	return 0
+}
