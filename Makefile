@@ -9,7 +9,7 @@ LDFLAGS   := -X github.com/stuttgart-things/machinery-status-collector/shared/bu
 # Every test runs with the race detector; -count=1 so results are never cached.
 TESTFLAGS ?= -race -count=1 -timeout 45m
 
-COMMANDS := collector:./functions/collector/cmd ingest:./functions/ingest/cmd
+COMMANDS := collector:./functions/collector/cmd ingest:./functions/ingest/cmd reconcile:./functions/reconcile/cmd agent:./agent/cmd
 
 .PHONY: all build run test bench lint redis-server test-deps kube-apiserver
 
@@ -35,6 +35,7 @@ test: test-deps
 bench: redis-server
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3s ./functions/ingest/
 	$(GO) test -run '^$$' -bench . -benchmem ./shared/registry/
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 10x ./functions/reconcile/
 
 ## lint: formatting and vet
 lint:
