@@ -35,8 +35,8 @@ func benchRegistry(n int) ([]byte, []status.Record) {
 // Target: 10k claims under 100 ms, time linear in the claim count.
 func BenchmarkApply(b *testing.B) {
 	for _, n := range []int{1_000, 10_000, 100_000} {
-		src, recs := benchRegistry(n)
 		b.Run(fmt.Sprintf("claims=%d", n), func(b *testing.B) {
+			src, recs := benchRegistry(n)
 			b.ReportAllocs()
 			b.SetBytes(int64(len(src)))
 			for b.Loop() {
@@ -57,8 +57,8 @@ func BenchmarkApply(b *testing.B) {
 // the same files into nodes, which Apply must do once.
 func BenchmarkParseOnly(b *testing.B) {
 	for _, n := range []int{1_000, 10_000, 100_000} {
-		src, _ := benchRegistry(n)
 		b.Run(fmt.Sprintf("claims=%d", n), func(b *testing.B) {
+			src, _ := benchRegistry(n)
 			b.ReportAllocs()
 			for b.Loop() {
 				if _, err := parseDocs(src); err != nil {
