@@ -171,6 +171,7 @@ func (c *Collector) Close() {
 func Main(ctx context.Context) int {
 	e := config.FromOS()
 	log := logging.FromEnv(e)
+	store.UseLogger(log)
 	cfg := ConfigFromEnv(e)
 	if err := e.Err(); err != nil {
 		log.Error("collector: " + err.Error())

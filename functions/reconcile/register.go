@@ -36,6 +36,7 @@ func Default() (*Function, error) {
 	defaultOnce.Do(func() {
 		e := config.FromOS()
 		log := logging.FromEnv(e)
+		store.UseLogger(log)
 		cfg := ConfigFromEnv(e)
 		if cfg.RedisURL == "" {
 			e.Fail("REDIS_URL", "is required (redis://host:6379, rediss://, unix://, redis+sentinel:// or redis+cluster://)")
