@@ -144,7 +144,8 @@ type rec struct {
 	cluster, ns, name, kind string
 	ref, msg, ready, at     string
 	deleted                 bool
-	missing                 int // index in Report.Missing, -1 when matched
+	missing                 int   // index in Report.Missing, -1 when matched
+	id                      ident // what the layout matches it on
 }
 
 func valid(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
@@ -186,18 +187,6 @@ func (p *planner) normalize(records []status.Record) []*rec {
 		kept = append(kept, x)
 	}
 	return kept
-}
-
-// compareStrings orders by the first pair that differs. Unlike cmp.Or
-// over cmp.Compare calls it stops comparing there, which matters when
-// sorting 100k records.
-func compareStrings(pairs ...[2]string) int {
-	for _, p := range pairs {
-		if c := strings.Compare(p[0], p[1]); c != 0 {
-			return c
-		}
-	}
-	return 0
 }
 
 // missing lists x as not in the registry.

@@ -154,10 +154,10 @@ func kindSuffix(kind string) string {
 // entry; the live records of the others are listed as missing, and those
 // claims are returned (in identity order) for AddMissing.
 func (p *planner) matchClaims(recs []*rec, idOf func(*rec) ident, index *entryIndex, write func(*claim) error) ([]*claim, error) {
-	slices.SortFunc(recs, func(a, b *rec) int {
-		ia, ib := idOf(a), idOf(b)
-		return compareStrings([2]string{ia.cluster, ib.cluster}, [2]string{ia.ns, ib.ns}, [2]string{ia.name, ib.name}, [2]string{a.kind, b.kind}, [2]string{a.cluster, b.cluster})
-	})
+	for _, x := range recs {
+		x.id = idOf(x) // once: the sort below compares it n log n times
+	}
+	slices.SortFunc(recs, compareRecs)
 	var (
 		adds      []*claim
 		claims    []*claim
@@ -165,11 +165,11 @@ func (p *planner) matchClaims(recs []*rec, idOf func(*rec) ident, index *entryIn
 		claimSlab slab[claim]
 	)
 	for i := 0; i < len(recs); {
-		id := idOf(recs[i])
+		id := recs[i].id
 		claims = claims[:0]
-		for i < len(recs) && idOf(recs[i]) == id {
+		for i < len(recs) && recs[i].id == id {
 			start, kind := i, recs[i].kind
-			for i < len(recs) && idOf(recs[i]) == id && recs[i].kind == kind {
+			for i < len(recs) && recs[i].id == id && recs[i].kind == kind {
 				i++
 			}
 			c := claimSlab.new()
@@ -201,4 +201,23 @@ func (p *planner) matchClaims(recs []*rec, idOf func(*rec) ident, index *entryIn
 		}
 	}
 	return adds, nil
+}
+
+// compareRecs orders records by identity, kind and cluster, so a group
+// and each claim in it are runs. It stops at the first difference (a
+// cmp.Or over all five comparisons would always make all five).
+func compareRecs(a, b *rec) int {
+	if c := strings.Compare(a.id.cluster, b.id.cluster); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.id.ns, b.id.ns); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.id.name, b.id.name); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.kind, b.kind); c != 0 {
+		return c
+	}
+	return strings.Compare(a.cluster, b.cluster)
 }
