@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -41,9 +42,9 @@ func TestPingSourceEventTriggersRun(t *testing.T) {
 	e := newEnv(t, 5)
 	e.put("Available", 0)
 	bin := buildCmd(t)
-	port := freePort(t)
+	port, metricsPort := freePort(t), freePort(t)
 	cmd := exec.Command(bin)
-	cmd.Env = e.cmdEnv("PORT="+strconv.Itoa(port), "FUNCTION_TARGET=reconcile")
+	cmd.Env = e.cmdEnv("PORT="+strconv.Itoa(port), "FUNCTION_TARGET=reconcile", "METRICS_PORT="+strconv.Itoa(metricsPort))
 	logs := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
@@ -77,6 +78,17 @@ func TestPingSourceEventTriggersRun(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), ghToken) {
 		t.Fatal("token in the function's log")
+	}
+	resp, err = http.Get("http://127.0.0.1:" + strconv.Itoa(metricsPort) + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`msc_reconcile_runs_total{outcome="opened"} 1`, `msc_reconcile_github_calls_total{endpoint="POST pulls",status="201"} 1`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %s:\n%s", want, body)
+		}
 	}
 }
 

@@ -19,6 +19,10 @@ type Config struct {
 	Publish    publish.Config
 	AddMissing bool          // REGISTRY_ADD_MISSING
 	Timeout    time.Duration // RECONCILE_TIMEOUT
+	// MetricsPort serves /metrics beside the function (METRICS_PORT; 0:
+	// off). functions-framework serves only the function itself, so
+	// Prometheus scrapes this second port on the pod.
+	MetricsPort int
 }
 
 // ConfigFromEnv reads the reconcile variables, recording every problem in e.
@@ -26,11 +30,12 @@ func ConfigFromEnv(e *config.Env) Config {
 	pc, err := publish.ConfigFromEnv(e.Get)
 	e.Add(err)
 	return Config{
-		RedisURL:   e.Get("REDIS_URL"),
-		KeyPrefix:  e.String("REDIS_KEY_PREFIX", store.DefaultPrefix),
-		Publish:    pc,
-		AddMissing: e.Bool("REGISTRY_ADD_MISSING", false),
-		Timeout:    e.Duration("RECONCILE_TIMEOUT", 4*time.Minute, 5*time.Second),
+		RedisURL:    e.Get("REDIS_URL"),
+		KeyPrefix:   e.String("REDIS_KEY_PREFIX", store.DefaultPrefix),
+		Publish:     pc,
+		AddMissing:  e.Bool("REGISTRY_ADD_MISSING", false),
+		Timeout:     e.Duration("RECONCILE_TIMEOUT", 4*time.Minute, 5*time.Second),
+		MetricsPort: e.Int("METRICS_PORT", 0, 0, 65535),
 	}
 }
 

@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/stuttgart-things/machinery-status-collector/shared/config"
 	"github.com/stuttgart-things/machinery-status-collector/shared/logging"
@@ -51,8 +54,23 @@ func Default() (*Function, error) {
 			return
 		}
 		defaultFn, defaultErr = FromConfig(cfg, store.New(rdb, cfg.KeyPrefix), log, prometheus.DefaultRegisterer)
+		if defaultErr == nil && cfg.MetricsPort != 0 {
+			go serveMetrics(cfg.MetricsPort, log)
+		}
 	})
 	return defaultFn, defaultErr
+}
+
+// serveMetrics serves the default registry's /metrics on port until the
+// process ends; a failure to listen is logged, not fatal.
+func serveMetrics(port int, log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.Handler())
+	srv := &http.Server{Addr: fmt.Sprintf(":%d", port), Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	log.Info("serving /metrics", "port", port)
+	if err := srv.ListenAndServe(); err != nil {
+		log.Error("metrics server stopped", "err", err)
+	}
 }
 
 // handleEvent runs one reconcile per CloudEvent (a PingSource tick, or any
