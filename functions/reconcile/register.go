@@ -41,19 +41,17 @@ func Default() (*Function, error) {
 		log := logging.FromEnv(e)
 		store.UseLogger(log)
 		cfg := ConfigFromEnv(e)
-		if cfg.RedisURL == "" {
-			e.Fail("REDIS_URL", "is required (redis://host:6379, rediss://, unix://, redis+sentinel:// or redis+cluster://)")
-		}
+		store.RequireURL(e, cfg.RedisURL)
 		if err := e.Err(); err != nil {
 			defaultErr = fmt.Errorf("reconcile: %w", err)
 			return
 		}
-		rdb, err := store.NewClient(cfg.RedisURL)
+		st, err := store.Open(cfg.RedisURL, cfg.KeyPrefix)
 		if err != nil {
 			defaultErr = fmt.Errorf("reconcile: %w", err)
 			return
 		}
-		defaultFn, defaultErr = FromConfig(cfg, store.New(rdb, cfg.KeyPrefix), log, prometheus.DefaultRegisterer)
+		defaultFn, defaultErr = FromConfig(cfg, st, log, prometheus.DefaultRegisterer)
 		if defaultErr == nil && cfg.MetricsPort != 0 {
 			go serveMetrics(cfg.MetricsPort, log)
 		}
