@@ -32,10 +32,11 @@ test: test-deps
 	$(GO) test $(TESTFLAGS) ./...
 
 ## bench: benchmarks against baselines measured in the same run
-bench: redis-server
+bench: redis-server kube-apiserver
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3s ./functions/ingest/
 	$(GO) test -run '^$$' -bench . -benchmem ./shared/registry/
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 10x ./functions/reconcile/
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./agent/
 
 ## lint: formatting and vet
 lint:

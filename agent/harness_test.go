@@ -134,9 +134,10 @@ func newEnv(t testing.TB) *env {
 	}
 	// No namespace controller runs, so namespaces are never deleted;
 	// remove the claims so later discovery-mode agents start light.
+	own := e.ns // benchmarks repoint e.ns at a shared namespace: keep that one
 	t.Cleanup(func() {
 		for _, gvr := range []schema.GroupVersionResource{pgGVR, bucketGVR} {
-			_ = admin.Resource(gvr).Namespace(e.ns).DeleteCollection(context.Background(), metav1.DeleteOptions{}, metav1.ListOptions{})
+			_ = admin.Resource(gvr).Namespace(own).DeleteCollection(context.Background(), metav1.DeleteOptions{}, metav1.ListOptions{})
 		}
 	})
 	return e
@@ -257,7 +258,8 @@ func (l *logBuffer) String() string {
 // running is a started agent.
 type running struct {
 	*agent.Agent
-	log *logBuffer
+	log  *logBuffer
+	stop func() // stops the agent and waits for it; idempotent
 }
 
 // startAgent runs an agent configured from env (merged over this test's
@@ -293,15 +295,19 @@ func (e *env) startAgent(vars map[string]string, opts agent.Options) *running {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { a.Run(ctx); close(done) }()
-	e.t.Cleanup(func() {
-		cancel()
-		<-done
-		// MSC_E2E_LOGS=1 shows the log of passing tests too.
-		if e.t.Failed() || os.Getenv("MSC_E2E_LOGS") != "" {
-			e.t.Logf("agent log tail:\n%s", tail(logs.String(), 6000))
-		}
-	})
-	return &running{Agent: a, log: logs}
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			<-done
+			// MSC_E2E_LOGS=1 shows the log of passing tests too.
+			if e.t.Failed() || os.Getenv("MSC_E2E_LOGS") != "" {
+				e.t.Logf("agent log tail:\n%s", tail(logs.String(), 6000))
+			}
+		})
+	}
+	e.t.Cleanup(stop)
+	return &running{Agent: a, log: logs, stop: stop}
 }
 
 func tail(s string, n int) string {
