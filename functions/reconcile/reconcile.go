@@ -93,7 +93,8 @@ func New(opts Options) *Function {
 //  3. Read the registry at the base head, apply every stored status
 //     (the whole desired state), and publish the result as one PR.
 //  4. On success mark the generation read in step 2 as reconciled, so an
-//     update stored during the run makes the next run dirty.
+//     update stored during the run makes the next run dirty; only while
+//     the lock is still ours, so a Redis wiped during the run stays dirty.
 func (f *Function) Run(ctx context.Context) (Result, error) {
 	start := f.opts.Now()
 	ctx, cancel := context.WithTimeout(ctx, f.opts.Timeout)
@@ -121,7 +122,7 @@ func (f *Function) Run(ctx context.Context) (Result, error) {
 
 func (f *Function) run(ctx context.Context) (res Result, err error) {
 	st := f.opts.Store
-	release, err := st.Lock(ctx, f.opts.LockTTL)
+	lease, err := st.Acquire(ctx, f.opts.LockTTL)
 	if errors.Is(err, store.ErrLocked) {
 		return Result{Outcome: OutcomeSkipped, Reason: "locked"}, nil
 	}
@@ -132,7 +133,7 @@ func (f *Function) run(ctx context.Context) (res Result, err error) {
 		// Release even when ctx is done: a fresh context, briefly.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		if rerr := release(rctx); rerr != nil {
+		if rerr := lease.Release(rctx); rerr != nil {
 			f.log.Warn("reconcile: lock not released; it expires by itself", "err", rerr)
 		}
 	}()
@@ -189,8 +190,16 @@ func (f *Function) run(ctx context.Context) (res Result, err error) {
 		// every run reports it until someone resolves the branch.
 		return res, nil
 	}
-	if err := st.MarkReconciled(ctx, gen); err != nil {
-		return res, err
+	if err := lease.MarkReconciled(ctx, gen); err != nil {
+		if !errors.Is(err, store.ErrLockLost) {
+			return res, err
+		}
+		// Redis restarted empty (or the lock expired) during the run: the
+		// generation read may belong to a Redis that is gone. Leave the
+		// store dirty; the next run applies everything again.
+		res.Note = joinNote(res.Note, "lock lost during the run (Redis restarted?); generation left dirty for the next run")
+		f.log.Warn("reconcile: lock lost during the run; not marking the generation reconciled", "generation", gen)
+		return res, nil
 	}
 	res.Reconciled = true
 	after, _, err := st.Generations(ctx)
@@ -221,6 +230,13 @@ func (f *Function) saveState(ctx context.Context, s publish.State) error {
 		return fmt.Errorf("encode publisher state: %w", err)
 	}
 	return f.opts.Store.SavePublishState(context.WithoutCancel(ctx), b)
+}
+
+func joinNote(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
 }
 
 func short(sha string) string {

@@ -188,6 +188,27 @@ return 0`)
 // It returns ErrLocked when another holder has it. The returned release
 // function deletes the lock only if it is still ours.
 func (s *Store) Lock(ctx context.Context, ttl time.Duration) (release func(context.Context) error, err error) {
+	l, err := s.Acquire(ctx, ttl)
+	if err != nil {
+		return nil, err
+	}
+	return l.Release, nil
+}
+
+// ErrLockLost is returned by Lease.MarkReconciled when the lease's lock
+// is gone: it expired and maybe another run took it, or Redis restarted
+// without persistence and the generation the run read no longer exists.
+var ErrLockLost = errors.New("reconcile lock lost")
+
+// Lease is a held reconcile lock.
+type Lease struct {
+	s     *Store
+	token string
+}
+
+// Acquire takes the reconcile lock for ttl (SET NX PX with a random
+// token), returning ErrLocked when another holder has it.
+func (s *Store) Acquire(ctx context.Context, ttl time.Duration) (*Lease, error) {
 	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return nil, fmt.Errorf("lock token: %w", err)
@@ -200,12 +221,42 @@ func (s *Store) Lock(ctx context.Context, ttl time.Duration) (release func(conte
 	if !ok {
 		return nil, ErrLocked
 	}
-	return func(ctx context.Context) error {
-		if err := releaseScript.Run(ctx, s.rdb, []string{s.k.lock()}, token).Err(); err != nil {
-			return fmt.Errorf("release lock: %w", err)
-		}
-		return nil
-	}, nil
+	return &Lease{s: s, token: token}, nil
+}
+
+// Release deletes the lock only if it is still ours.
+func (l *Lease) Release(ctx context.Context) error {
+	if err := releaseScript.Run(ctx, l.s.rdb, []string{l.s.k.lock()}, l.token).Err(); err != nil {
+		return fmt.Errorf("release lock: %w", err)
+	}
+	return nil
+}
+
+// leaseMarkScript is markScript guarded by the lock: KEYS reconciled,
+// lock; ARGV generation, token. It answers -1 when the lock is not ours.
+var leaseMarkScript = redis.NewScript(`
+if redis.call('GET', KEYS[2]) ~= ARGV[2] then return -1 end
+local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+local g = tonumber(ARGV[1])
+if g > cur then redis.call('SET', KEYS[1], ARGV[1]) return g end
+return cur`)
+
+// MarkReconciled is Store.MarkReconciled for the run holding the lease,
+// done only while the lock is still ours, atomically. The lock lives in
+// the same Redis as the generation: when Redis restarted empty during the
+// run, the lock is gone, and gen (read from the old Redis) must not be
+// marked in the new one, whose counter starts again at 1 and would look
+// clean until it passed gen. It returns ErrLockLost then; the generation
+// stays dirty and the next run applies everything again.
+func (l *Lease) MarkReconciled(ctx context.Context, gen int64) error {
+	n, err := leaseMarkScript.Run(ctx, l.s.rdb, []string{l.s.k.reconciled(), l.s.k.lock()}, gen, l.token).Int64()
+	if err != nil {
+		return fmt.Errorf("mark generation %d reconciled: %w", gen, err)
+	}
+	if n < 0 {
+		return fmt.Errorf("mark generation %d reconciled: %w", gen, ErrLockLost)
+	}
+	return nil
 }
 
 // PublishState returns the publisher state saved by the last run, or nil
