@@ -79,6 +79,7 @@ func normalStatus(s string) string {
 	}
 }
 
+// str is v as a string, "" for any other type.
 func str(v any) string {
 	s, _ := v.(string)
 	return s
@@ -123,6 +124,7 @@ var interned = struct {
 
 const maxInterned = 4096
 
+// intern returns the shared copy of s, adding s while there is room.
 func intern(s string) string {
 	if s == "" {
 		return ""

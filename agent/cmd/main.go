@@ -14,6 +14,8 @@ import (
 	"github.com/stuttgart-things/machinery-status-collector/agent/config"
 )
 
+// main reads the environment, then runs the agent until SIGINT/SIGTERM;
+// exit code 2 for bad configuration, 1 for a failure at start.
 func main() {
 	cfg, err := config.FromEnv(os.Getenv)
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))

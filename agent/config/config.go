@@ -113,10 +113,12 @@ type parser struct {
 	problems []error
 }
 
+// fail records one problem.
 func (p *parser) fail(format string, args ...any) {
 	p.problems = append(p.problems, fmt.Errorf(format, args...))
 }
 
+// err joins every recorded problem, nil when there were none.
 func (p *parser) err() error {
 	if len(p.problems) == 0 {
 		return nil
@@ -127,6 +129,7 @@ func (p *parser) err() error {
 // str is a trimmed variable; surrounding blanks are a copy-paste accident.
 func (p *parser) str(name string) string { return strings.TrimSpace(p.getenv(name)) }
 
+// url parses a required http(s) URL with a host; nil after a problem.
 func (p *parser) url(name string) *url.URL {
 	raw := p.str(name)
 	if raw == "" {
@@ -141,6 +144,7 @@ func (p *parser) url(name string) *url.URL {
 	return u
 }
 
+// intIn parses an integer in [lo, hi], def when unset or invalid.
 func (p *parser) intIn(name string, def, lo, hi int) int {
 	raw := p.str(name)
 	if raw == "" {
@@ -175,6 +179,7 @@ func (p *parser) duration(name string, def, lo time.Duration, zeroOK bool) time.
 	return def
 }
 
+// level parses a slog level name, info when unset.
 func (p *parser) level(name string) slog.Level {
 	var l slog.Level
 	if raw := p.str(name); raw != "" {
@@ -216,6 +221,8 @@ func (p *parser) token() func() (string, error) {
 	return nil
 }
 
+// certPool is the system roots plus the PEM certificates in file; nil
+// without file or after a problem.
 func (p *parser) certPool(file string) *x509.CertPool {
 	if file == "" {
 		return nil

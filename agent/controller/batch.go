@@ -261,6 +261,7 @@ func (c *Controller) done(keys []claim.Key) {
 	}
 }
 
+// setLastErr records the outcome of the latest request for /readyz.
 func (c *Controller) setLastErr(err error) {
 	c.mu.Lock()
 	c.lastErr = err

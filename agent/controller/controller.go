@@ -177,11 +177,13 @@ func (c *Controller) Run(ctx context.Context) {
 	}
 }
 
+// add queues key and wakes the batch loop.
 func (c *Controller) add(key claim.Key) {
 	c.queue.Add(key)
 	c.poke()
 }
 
+// poke wakes a batch loop waiting for more keys; it never blocks.
 func (c *Controller) poke() {
 	select {
 	case c.wake <- struct{}{}:

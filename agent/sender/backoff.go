@@ -66,6 +66,7 @@ func (b Backoff) Slow() time.Duration {
 	return max/2 + time.Duration(b.rand()*float64(max/2))
 }
 
+// rand draws from Rand, or math/rand/v2 when Rand is nil.
 func (b Backoff) rand() float64 {
 	if b.Rand != nil {
 		return b.Rand()

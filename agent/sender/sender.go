@@ -144,6 +144,7 @@ type Error struct {
 	cause error
 }
 
+// Error says what failed with the collector's own message; no secrets.
 func (e *Error) Error() string {
 	if e.StatusCode == 0 {
 		return "send to collector: " + e.Message
@@ -169,6 +170,8 @@ func (e *Error) Auth() bool {
 
 var itemPath = regexp.MustCompile(`items\[(\d+)\]`)
 
+// newError describes a non-200 answer from its status, Retry-After and
+// {"error": ...} body (raw text when not JSON, cut to 512 bytes).
 func newError(resp *http.Response, raw []byte) *Error {
 	e := &Error{StatusCode: resp.StatusCode, Item: -1}
 	var body struct {

@@ -242,6 +242,7 @@ func (w *Watcher) wait(stopped []*informer) {
 	}
 }
 
+// stopAll stops every informer and waits for them.
 func (w *Watcher) stopAll() {
 	w.mu.Lock()
 	var stopped []*informer

@@ -15,6 +15,8 @@ import (
 	"github.com/stuttgart-things/machinery-status-collector/shared/kubetest"
 )
 
+// main starts the cluster, prints how to reach it and stops it on
+// SIGINT/SIGTERM.
 func main() {
 	c, err := kubetest.New(kubetest.Options{})
 	if err != nil {

@@ -78,6 +78,7 @@ func writeCerts(dir string) ([]byte, error) {
 	return caPEM, nil
 }
 
+// ecKeyPEM encodes k as an "EC PRIVATE KEY" PEM block.
 func ecKeyPEM(k *ecdsa.PrivateKey) []byte {
 	der, err := x509.MarshalECPrivateKey(k)
 	if err != nil {

@@ -14,14 +14,17 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -92,8 +95,13 @@ func New(o Options) (*Cluster, error) {
 	if o.StartTimeout <= 0 {
 		o.StartTimeout = 90 * time.Second
 	}
-	dir, err := os.MkdirTemp(tempBase(), "kubetest-")
+	base := tempBase()
+	sweep(base)
+	dir, err := os.MkdirTemp(base, "kubetest-")
 	if err != nil {
+		return nil, fmt.Errorf("temp dir: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o600); err != nil {
 		return nil, fmt.Errorf("temp dir: %w", err)
 	}
 	c := &Cluster{Dir: dir, owned: true}
@@ -240,6 +248,7 @@ func repoRoot() (string, error) {
 	}
 }
 
+// exists reports whether p can be stat'ed.
 func exists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 // tempBase prefers a RAM disk: etcd fsyncs every write, and creating
@@ -253,6 +262,30 @@ func tempBase() string {
 		}
 	}
 	return os.TempDir()
+}
+
+// ownerFile in a cluster's Dir holds the PID of the process that owns it.
+const ownerFile = "owner.pid"
+
+// sweep removes the directories of clusters whose owning process is gone:
+// a test binary killed by a timeout never runs its cleanup, and on a RAM
+// disk its etcd data would hold memory until reboot. Its servers died with
+// it (Pdeathsig).
+func sweep(base string) {
+	dirs, _ := filepath.Glob(filepath.Join(base, "kubetest-*"))
+	for _, d := range dirs {
+		b, err := os.ReadFile(filepath.Join(d, ownerFile))
+		if err != nil {
+			continue // not ours, or being created right now
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil || pid <= 0 {
+			continue
+		}
+		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+			_ = os.RemoveAll(d)
+		}
+	}
 }
 
 // waitReady polls url until it answers 200, ctx ends, or the process
@@ -286,6 +319,7 @@ func waitReady(ctx context.Context, client *http.Client, url, token string, proc
 	}
 }
 
+// tail returns the last n bytes of the file at path, or the read error.
 func tail(path string, n int) string {
 	b, err := os.ReadFile(path)
 	if err != nil {

@@ -3,6 +3,8 @@ package kubetest
 import (
 	"context"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -85,5 +87,29 @@ func TestStartStopOwnCluster(t *testing.T) {
 	c.Stop()
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Fatalf("dir %s left behind: %v", dir, err)
+	}
+}
+
+func TestSweepRemovesOrphans(t *testing.T) {
+	base := t.TempDir()
+	orphan := filepath.Join(base, "kubetest-orphan")
+	alive := filepath.Join(base, "kubetest-alive")
+	foreign := filepath.Join(base, "kubetest-foreign")
+	for _, d := range []string{orphan, alive, foreign} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A PID that cannot exist (above pid_max) stands for a dead owner.
+	_ = os.WriteFile(filepath.Join(orphan, ownerFile), []byte("2147483647"), 0o600)
+	_ = os.WriteFile(filepath.Join(alive, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o600)
+	sweep(base)
+	if _, err := os.Stat(orphan); !os.IsNotExist(err) {
+		t.Error("orphan kept")
+	}
+	for _, d := range []string{alive, foreign} {
+		if _, err := os.Stat(d); err != nil {
+			t.Errorf("%s removed", filepath.Base(d))
+		}
 	}
 }

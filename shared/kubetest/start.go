@@ -44,6 +44,8 @@ func writeTokens(path string, users []User) error {
 	return os.WriteFile(path, []byte(b.String()), 0o600)
 }
 
+// startEtcd runs a single-member etcd on two free loopback ports with
+// its data in Dir/etcd and returns its client URL once /health answers.
 func (c *Cluster) startEtcd(ctx context.Context, bin string) (string, error) {
 	client, peer, err := twoPorts()
 	if err != nil {
@@ -74,6 +76,8 @@ func (c *Cluster) startEtcd(ctx context.Context, bin string) (string, error) {
 	return clientURL, nil
 }
 
+// startAPIServer runs kube-apiserver against etcdURL on a free loopback
+// port, sets c.URL and returns it once /readyz answers the admin.
 func (c *Cluster) startAPIServer(ctx context.Context, bin, etcdURL string) (string, error) {
 	port, err := freePort()
 	if err != nil {
@@ -178,6 +182,7 @@ func retryPorts(start func() (string, error)) (string, error) {
 	return "", err
 }
 
+// twoPorts returns two distinct free loopback ports.
 func twoPorts() (int, int, error) {
 	a, err := freePort()
 	if err != nil {
