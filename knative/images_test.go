@@ -1,0 +1,117 @@
+package knative
+
+import (
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+)
+
+// koConfig is the part of .ko.yaml this repository uses; strict decoding
+// catches a misspelt key, which ko itself would ignore.
+type koConfig struct {
+	DefaultBaseImage string   `json:"defaultBaseImage"`
+	DefaultPlatforms []string `json:"defaultPlatforms"`
+	Builds           []struct {
+		ID    string   `json:"id"`
+		Dir   string   `json:"dir"`
+		Main  string   `json:"main"`
+		Env   []string `json:"env"`
+		Flags []string `json:"flags"`
+	} `json:"builds"`
+}
+
+// images returns every container image (init containers too) of objs.
+func images(objs []*unstructured.Unstructured) []string {
+	var out []string
+	for _, o := range objs {
+		for _, c := range containers(o) {
+			if img, ok := c.spec["image"].(string); ok {
+				out = append(out, img)
+			}
+		}
+	}
+	return out
+}
+
+// The ko:// references are exactly the three mains, each a `package main`
+// of this module with a .ko.yaml build, so ko resolves all three; the only
+// other image is Redis.
+func TestImagesResolveWithKo(t *testing.T) {
+	root := repoRoot(t)
+	raw, err := os.ReadFile(filepath.Join(root, ".ko.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kc koConfig
+	if err := yaml.UnmarshalStrict(raw, &kc); err != nil {
+		t.Fatalf(".ko.yaml: %v", err)
+	}
+	var builds []string
+	for _, b := range kc.Builds {
+		dir := filepath.Join(root, b.Dir, b.Main)
+		rel, err := filepath.Rel(root, dir)
+		if err != nil || strings.HasPrefix(rel, "..") {
+			t.Fatalf(".ko.yaml build %s: main %s is outside the module", b.ID, b.Main)
+		}
+		builds = append(builds, modulePath+"/"+filepath.ToSlash(rel))
+	}
+	slices.Sort(builds)
+
+	var refs, others []string
+	for _, dir := range []string{overlayKnative, overlayCronJob} {
+		for _, img := range images(render(t, dir)) {
+			if path, ok := strings.CutPrefix(img, koPrefix); ok {
+				refs = append(refs, path)
+			} else {
+				others = append(others, img)
+			}
+		}
+	}
+	refs = slices.Compact(slices.Sorted(slices.Values(refs)))
+	others = slices.Compact(slices.Sorted(slices.Values(others)))
+
+	wantRefs := []string{
+		modulePath + "/agent/cmd",
+		modulePath + "/functions/ingest/cmd",
+		modulePath + "/functions/reconcile/cmd",
+	}
+	if !slices.Equal(refs, wantRefs) {
+		t.Errorf("ko:// references in the overlays:\ngot  %v\nwant %v", refs, wantRefs)
+	}
+	if !slices.Equal(builds, wantRefs) {
+		t.Errorf(".ko.yaml builds:\ngot  %v\nwant %v", builds, wantRefs)
+	}
+	if want := []string{"redis:7.2-alpine"}; !slices.Equal(others, want) {
+		t.Errorf("other images: got %v, want %v", others, want)
+	}
+	for _, ref := range refs {
+		if name := packageName(t, filepath.Join(root, strings.TrimPrefix(ref, modulePath))); name != "main" {
+			t.Errorf("%s is package %q, ko can only build package main", ref, name)
+		}
+	}
+}
+
+// packageName is the package clause of the Go files in dir.
+func packageName(t testing.TB, dir string) string {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		af, err := parser.ParseFile(token.NewFileSet(), f, nil, parser.PackageClauseOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return af.Name.Name
+	}
+	t.Fatalf("no Go files in %s", dir)
+	return ""
+}
