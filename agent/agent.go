@@ -175,7 +175,11 @@ func Main(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	log.Info("agent starting", "cluster", cfg.ClusterName, "collector", cfg.CollectorURL.Redacted(),
 		"claims", mode, "namespace", cfg.ClaimNamespace, "probes", ln.Addr().String(),
-		"batchSize", cfg.BatchSize, "flushInterval", cfg.FlushInterval, "resyncPeriod", cfg.ResyncPeriod)
+		"batchSize", cfg.BatchSize, "flushInterval", cfg.FlushInterval, "resyncPeriod", cfg.ResyncPeriod,
+		"bearerToken", cfg.Token != nil)
+	if cfg.Token == nil {
+		log.Warn("no COLLECTOR_TOKEN or COLLECTOR_TOKEN_FILE: sending without authentication; a collector with INGEST_TOKENS will answer 401")
+	}
 	a.Run(ctx)
 	log.Info("agent stopped")
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"k8s.io/client-go/dynamic"
 
 	"github.com/stuttgart-things/machinery-status-collector/agent"
+	"github.com/stuttgart-things/machinery-status-collector/agent/config"
 	"github.com/stuttgart-things/machinery-status-collector/agent/metrics"
 )
 
@@ -293,5 +295,42 @@ func TestE2EAgentNeedsNoCRDAccess(t *testing.T) {
 	}
 	if _, err := agentClient.Resource(widgetGVR).List(ctx, metav1.ListOptions{}); !apierrors.IsForbidden(err) {
 		t.Fatalf("agent identity may list non-claims: %v", err)
+	}
+}
+
+// TestE2EMain runs the program's own wiring: kubeconfig from KUBECONFIG,
+// the probe server, the default HTTP client for the collector.
+func TestE2EMain(t *testing.T) {
+	e := newEnv(t)
+	e.createClaims(bucketGVR, "Bucket", "b", 5)
+	kubeconfig, err := e.kube.Kubeconfig(agentToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{
+		"CLUSTER_NAME": e.cluster, "COLLECTOR_URL": e.url, "COLLECTOR_TOKEN": collectorToken,
+		"CLAIM_NAMESPACE": e.ns, "KUBECONFIG": kubeconfig, "AGENT_METRICS_ADDR": "127.0.0.1:0",
+		"AGENT_FLUSH_INTERVAL": "100ms",
+	}
+	cfg, err := config.FromEnv(func(k string) string { return vars[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &logBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- agent.Main(ctx, cfg, slog.New(slog.NewTextHandler(logs, nil))) }()
+	eventually(t, 20*time.Second, "claims in Redis", func() bool { return len(e.records()) == 5 })
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Main: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Main did not return after cancel")
+	}
+	if l := logs.String(); !strings.Contains(l, "agent starting") || !strings.Contains(l, "agent stopped") || strings.Contains(l, collectorToken) {
+		t.Fatalf("unexpected log:\n%s", l)
 	}
 }
