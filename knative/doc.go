@@ -12,4 +12,5 @@
 //	secrets/           Secret templates, applied once, never by an overlay
 //	overlays/knative/  Knative Services, PingSource (+ base, agent)
 //	overlays/cronjob/  Deployment + Service, CronJob (+ base, agent)
+//	examples/remote-cluster/  the agent for another cluster, to copy
 package knative

@@ -403,6 +403,7 @@ var wantEnv = func() map[string]map[string][]string {
 			"batch/v1 CronJob machinery-status-collector/reconcile/reconcile": reconcileEnv,
 			agent: agentEnv,
 		},
+		exampleDir: {agent: agentEnv},
 	}
 }()
 
@@ -419,7 +420,7 @@ var wantRequired = map[string][]string{
 // is (so every variable it requires is set), with the Secrets filled in.
 func TestEnvMatchesCode(t *testing.T) {
 	root := repoRoot(t)
-	for _, dir := range []string{overlayKnative, overlayCronJob} {
+	for _, dir := range []string{overlayKnative, overlayCronJob, exampleDir} {
 		objs := render(t, dir)
 		found := map[string]bool{}
 		for _, o := range objs {

@@ -22,12 +22,13 @@ const (
 	baseDir        = "base"
 	agentDir       = "agent"
 	secretsDir     = "secrets"
+	exampleDir     = "examples/remote-cluster"
 )
 
 // allDirs is every kustomization, each rendered and applied on its own:
-// base, agent and secrets are also applied standalone (a remote cluster
-// gets only the agent).
-var allDirs = []string{overlayKnative, overlayCronJob, baseDir, agentDir, secretsDir}
+// base, agent and secrets are also applied standalone, and the example is
+// what the README tells users to copy for another cluster.
+var allDirs = []string{overlayKnative, overlayCronJob, baseDir, agentDir, secretsDir, exampleDir}
 
 const (
 	namespace  = "machinery-status-collector"
@@ -128,8 +129,9 @@ var (
 			"batch/v1 CronJob machinery-status-collector/reconcile",
 			"v1 Service machinery-status-collector/ingest",
 		}),
-		baseDir:  baseObjects,
-		agentDir: agentObjects,
+		baseDir:    baseObjects,
+		agentDir:   agentObjects,
+		exampleDir: concat(agentObjects, []string{"v1 Namespace machinery-status-collector"}),
 		secretsDir: {
 			"v1 Secret machinery-status-collector/collector-token",
 			"v1 Secret machinery-status-collector/github-token",
@@ -211,6 +213,8 @@ func TestManifestFields(t *testing.T) {
 		redisSts      = "apps/v1 StatefulSet machinery-status-collector/redis"
 		agentDeploy   = "apps/v1 Deployment machinery-status-collector/machinery-status-agent"
 		agentBinding  = "rbac.authorization.k8s.io/v1 ClusterRoleBinding machinery-status-agent"
+		agentRole     = "rbac.authorization.k8s.io/v1 ClusterRole machinery-status-agent"
+		agentConfig   = "v1 ConfigMap machinery-status-collector/agent-config-<hash>"
 	)
 	ksvcSpec := []any{"spec", "template", "spec"}
 	ksvcAnn := []any{"spec", "template", "metadata", "annotations"}
@@ -251,6 +255,9 @@ func TestManifestFields(t *testing.T) {
 		{agentDir, agentDeploy, []any{"spec", "template", "spec", "serviceAccountName"}, `"machinery-status-agent"`},
 		{agentDir, agentDeploy, at(podContainer, "image"), `"ko://` + modulePath + `/agent/cmd"`},
 		{agentDir, agentBinding, []any{"subjects"}, `[{"kind":"ServiceAccount","name":"machinery-status-agent","namespace":"machinery-status-collector"}]`},
+		// The example for another cluster overrides name, URL and rules.
+		{exampleDir, agentConfig, []any{"data"}, `{"AGENT_LOG_LEVEL":"info","CLUSTER_NAME":"cluster-b","COLLECTOR_URL":"https://ingest.machinery-status-collector.example.com"}`},
+		{exampleDir, agentRole, []any{"rules"}, `[{"apiGroups":["database.example.org"],"resources":["postgresqls"],"verbs":["list","watch"]}]`},
 	}
 	rendered := map[string][]*unstructured.Unstructured{}
 	for _, tt := range tests {
