@@ -31,12 +31,10 @@ run:
 test: test-deps
 	$(GO) test $(TESTFLAGS) ./...
 
-## bench: benchmarks against baselines measured in the same run
+## bench: benchmarks against baselines measured in the same run, as one
+## markdown report on stdout and in .cache/bench/report.md (hack/benchreport)
 bench: redis-server kube-apiserver
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3s ./functions/ingest/
-	$(GO) test -run '^$$' -bench . -benchmem ./shared/registry/
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 10x ./functions/reconcile/
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./agent/
+	$(GO) run ./hack/benchreport -out $(CACHE)/bench/report.md
 
 ## lint: formatting and vet
 lint:
