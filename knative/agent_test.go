@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -62,6 +63,9 @@ func rbacUsers() []kubetest.User {
 	}
 	return users
 }
+
+// runSeq numbers the cases' runs.
+var runSeq atomic.Int64
 
 var (
 	clusterRoleGVR = schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterroles"}
@@ -184,12 +188,14 @@ func runRBACCase(t *testing.T, api *apiServer, c rbacCase, role, binding, deploy
 	objs []*unstructured.Unstructured, resources []schema.GroupVersionResource) {
 	ctx := context.Background()
 	admin := api.dyn
+	// Names unique per run, so -count=N reuses the shared API server.
+	suffix := fmt.Sprintf("%s-%d", c.name, runSeq.Add(1))
 
 	// The role: as shipped, or a copy with one verb less.
 	roleName := role.GetName()
 	if c.drop != "" {
 		reduced := role.DeepCopy()
-		roleName = "test-" + c.user()
+		roleName = "test-" + suffix
 		reduced.SetName(roleName)
 		rules, _, _ := unstructured.NestedSlice(reduced.Object, "rules")
 		for _, r := range rules {
@@ -210,7 +216,7 @@ func runRBACCase(t *testing.T, api *apiServer, c rbacCase, role, binding, deploy
 	// The shipped binding, bound to this case's user instead of the
 	// ServiceAccount (kubetest authenticates users by token).
 	b := binding.DeepCopy()
-	b.SetName("test-" + c.user())
+	b.SetName("test-" + suffix)
 	_ = unstructured.SetNestedField(b.Object, roleName, "roleRef", "name")
 	_ = unstructured.SetNestedSlice(b.Object, []any{map[string]any{
 		"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": c.user(),
@@ -222,7 +228,7 @@ func runRBACCase(t *testing.T, api *apiServer, c rbacCase, role, binding, deploy
 	// only once the binding is in force, so a refusal is the role's doing.
 	waitAllowed(t, api, c, resources)
 
-	ns := "rbac-" + c.name
+	ns := "rbac-" + suffix
 	nsObj := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": ns}}}
 	if _, err := admin.Resource(nsGVR).Create(ctx, nsObj, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)

@@ -129,27 +129,45 @@ func installCRDs(ctx context.Context, dyn dynamic.Interface, crds []*unstructure
 		}
 		pending[c.GetName()] = true
 	}
-	// A watch without a resourceVersion starts with every existing CRD.
-	w, err := dyn.Resource(crdGVR).Watch(ctx, metav1.ListOptions{})
-	if err != nil {
-		return err
-	}
-	defer w.Stop()
-	for len(pending) > 0 {
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("CRDs not established: %v", keys(pending))
-		case ev, ok := <-w.ResultChan():
-			if !ok {
-				return fmt.Errorf("CRD watch closed; not established: %v", keys(pending))
-			}
-			u, ok := ev.Object.(*unstructured.Unstructured)
-			if ok && established(u) {
-				delete(pending, u.GetName())
+	// List, then watch from the list's version; a watch that ends (the
+	// server may close it at any time) starts over with a list.
+	for {
+		list, err := dyn.Resource(crdGVR).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return err
+		}
+		for i := range list.Items {
+			if established(&list.Items[i]) {
+				delete(pending, list.Items[i].GetName())
 			}
 		}
+		if len(pending) == 0 {
+			return nil
+		}
+		w, err := dyn.Resource(crdGVR).Watch(ctx, metav1.ListOptions{ResourceVersion: list.GetResourceVersion()})
+		if err != nil {
+			return err
+		}
+	events:
+		for len(pending) > 0 {
+			select {
+			case <-ctx.Done():
+				w.Stop()
+				return fmt.Errorf("CRDs not established: %v", keys(pending))
+			case ev, ok := <-w.ResultChan():
+				if !ok {
+					break events
+				}
+				if u, ok := ev.Object.(*unstructured.Unstructured); ok && established(u) {
+					delete(pending, u.GetName())
+				}
+			}
+		}
+		w.Stop()
+		if len(pending) == 0 {
+			return nil
+		}
 	}
-	return nil
 }
 
 func established(crd *unstructured.Unstructured) bool {
