@@ -34,7 +34,7 @@ test: test-deps
 ## bench: benchmarks against baselines measured in the same run, as one
 ## markdown report on stdout and in .cache/bench/report.md (hack/benchreport)
 bench: redis-server kube-apiserver
-	$(GO) run ./hack/benchreport -out $(CACHE)/bench/report.md
+	@$(GO) run ./hack/benchreport -out $(CACHE)/bench/report.md
 
 ## lint: formatting and vet
 lint:
