@@ -78,3 +78,8 @@ func (t Tokens) Cluster(token string) (string, bool) {
 func Allows(granted, cluster string) bool {
 	return granted == AnyCluster || granted == cluster
 }
+
+// with returns the entries of t followed by those of more, sharing neither.
+func (t Tokens) with(more Tokens) Tokens {
+	return Tokens{entries: append(append([]tokenEntry(nil), t.entries...), more.entries...)}
+}

@@ -11,6 +11,8 @@ type Config struct {
 	RedisURL       string // REDIS_URL; "" lets the local run embed a Redis
 	KeyPrefix      string // REDIS_KEY_PREFIX
 	Tokens         Tokens // INGEST_TOKENS and INGEST_TOKENS_FILE
+	EnvTokens      Tokens // INGEST_TOKENS alone, kept when the file is re-read
+	TokensFile     string // INGEST_TOKENS_FILE, re-read while running
 	MaxItems       int    // INGEST_MAX_ITEMS
 	MaxBodyBytes   int64  // INGEST_MAX_BODY_BYTES
 	RequestTimeout time.Duration
@@ -30,14 +32,15 @@ func ConfigFromEnv(e *config.Env) Config {
 		if err != nil {
 			e.Fail("INGEST_TOKENS", "%v", err)
 		}
-		c.Tokens = t
+		c.Tokens, c.EnvTokens = t, t
 	}
+	c.TokensFile = e.Get("INGEST_TOKENS_FILE")
 	if b := e.File("INGEST_TOKENS_FILE"); b != nil {
 		t, err := ParseTokens(b)
 		if err != nil {
 			e.Fail("INGEST_TOKENS_FILE", "%v", err)
 		}
-		c.Tokens.entries = append(c.Tokens.entries, t.entries...)
+		c.Tokens = c.EnvTokens.with(t)
 	}
 	return c
 }

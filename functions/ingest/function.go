@@ -5,6 +5,7 @@ package ingest
 import (
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -40,6 +41,7 @@ type Options struct {
 // and safe for concurrent use.
 type Function struct {
 	opts    Options
+	tokens  atomic.Pointer[Tokens] // swapped whole when the tokens file changes
 	log     *slog.Logger
 	metrics *metrics
 	handler http.Handler
@@ -70,6 +72,7 @@ func New(opts Options) *Function {
 		opts.Registerer, opts.Gatherer = reg, reg
 	}
 	f := &Function{opts: opts, log: opts.Logger, metrics: newMetrics(opts.Registerer)}
+	f.tokens.Store(&opts.Tokens)
 	f.handler = f.routes()
 	return f
 }

@@ -32,7 +32,7 @@ type env struct {
 	store *store.Store
 	fn    *Function
 	srv   *httptest.Server
-	log   *bytes.Buffer
+	log   *syncWriter
 }
 
 // newEnv serves a Function over a fresh Redis; tokens may be nil (open API).
@@ -48,26 +48,33 @@ func newEnv(t *testing.T, tokens string, edit ...func(*Options)) *env {
 		}
 		opts.Tokens = tk
 	}
-	var buf bytes.Buffer
-	opts.Logger = slog.New(slog.NewJSONHandler(&syncWriter{w: &buf}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logs := &syncWriter{}
+	opts.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	for _, e := range edit {
 		e(&opts)
 	}
 	fn := New(opts)
 	srv := httptest.NewServer(fn)
 	t.Cleanup(srv.Close)
-	return &env{t: t, redis: r, store: st, fn: fn, srv: srv, log: &buf}
+	return &env{t: t, redis: r, store: st, fn: fn, srv: srv, log: logs}
 }
 
+// syncWriter is a log buffer safe to write from handlers while a test reads it.
 type syncWriter struct {
 	mu sync.Mutex
-	w  io.Writer
+	b  bytes.Buffer
 }
 
 func (s *syncWriter) Write(b []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.w.Write(b)
+	return s.b.Write(b)
+}
+
+func (s *syncWriter) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // do sends a request and returns the status code, headers and body.

@@ -17,7 +17,8 @@ const retryAfterSeconds = 5
 // write ("*" for any). It writes the 401 itself. With no tokens configured
 // the API is open and every caller may act on every cluster.
 func (f *Function) authenticate(w http.ResponseWriter, r *http.Request) (string, bool) {
-	if f.opts.Tokens.Len() == 0 {
+	tokens := f.tokens.Load()
+	if tokens.Len() == 0 {
 		return AnyCluster, true
 	}
 	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -26,7 +27,7 @@ func (f *Function) authenticate(w http.ResponseWriter, r *http.Request) (string,
 		writeError(w, http.StatusUnauthorized, "Authorization: Bearer token required")
 		return "", false
 	}
-	granted, ok := f.opts.Tokens.Cluster(token)
+	granted, ok := tokens.Cluster(token)
 	if !ok {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="machinery-status-collector", error="invalid_token"`)
 		writeError(w, http.StatusUnauthorized, "bearer token not recognised")

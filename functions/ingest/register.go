@@ -1,10 +1,12 @@
 package ingest
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 	"github.com/prometheus/client_golang/prometheus"
@@ -14,6 +16,10 @@ import (
 	"github.com/stuttgart-things/machinery-status-collector/shared/logging"
 	"github.com/stuttgart-things/machinery-status-collector/shared/store"
 )
+
+// tokensReloadInterval is how often a running ingest re-reads
+// INGEST_TOKENS_FILE; a Secret volume update takes about a minute anyway.
+const tokensReloadInterval = 30 * time.Second
 
 // FunctionTarget is the name functions-framework serves this function under.
 const FunctionTarget = "ingest"
@@ -48,6 +54,9 @@ func Default() (*Function, error) {
 			return
 		}
 		defaultFn = FromConfig(cfg, st, log, prometheus.DefaultRegisterer, prometheus.DefaultGatherer)
+		if cfg.TokensFile != "" {
+			go defaultFn.WatchTokensFile(context.Background(), cfg.TokensFile, cfg.EnvTokens, tokensReloadInterval)
+		}
 	})
 	return defaultFn, defaultErr
 }
