@@ -45,6 +45,10 @@ func ConfigFromEnv(e *config.Env) Config {
 	}
 	if e.Get("REGISTRY_FILE_PATH") != "" || e.Get("GITHUB_TOKEN") != "" || e.Get("GITHUB_APP_ID") != "" {
 		rc := reconcile.ConfigFromEnv(e)
+		if e.Get("RECONCILE_WARMUP") == "" {
+			// One process, no agents to wait for: reconcile at once.
+			rc.Warmup = 0
+		}
 		c.Reconcile = &rc
 	}
 	return c

@@ -12,6 +12,9 @@ import (
 	"github.com/stuttgart-things/machinery-status-collector/shared/store"
 )
 
+// DefaultWarmup covers the agents' default resync period (10m, +10% jitter).
+const DefaultWarmup = 11 * time.Minute
+
 // Config is the reconcile's part of the environment.
 type Config struct {
 	RedisURL   string // REDIS_URL
@@ -19,6 +22,9 @@ type Config struct {
 	Publish    publish.Config
 	AddMissing bool          // REGISTRY_ADD_MISSING
 	Timeout    time.Duration // RECONCILE_TIMEOUT
+	// Warmup is RECONCILE_WARMUP: by default one agent resync period
+	// (10m) plus its jitter.
+	Warmup time.Duration
 	// MetricsPort serves /metrics beside the function (METRICS_PORT; 0:
 	// off). functions-framework serves only the function itself, so
 	// Prometheus scrapes this second port on the pod.
@@ -36,6 +42,7 @@ func ConfigFromEnv(e *config.Env) Config {
 		AddMissing:  e.Bool("REGISTRY_ADD_MISSING", false),
 		Timeout:     e.Duration("RECONCILE_TIMEOUT", 4*time.Minute, 5*time.Second),
 		MetricsPort: e.Int("METRICS_PORT", 0, 0, 65535),
+		Warmup:      e.Duration("RECONCILE_WARMUP", DefaultWarmup, 0),
 	}
 }
 
@@ -55,6 +62,6 @@ func FromConfig(cfg Config, st *store.Store, log *slog.Logger, reg prometheus.Re
 	log.Info("reconcile publishes to "+kind, "file", cfg.Publish.Path, "base", cfg.Publish.BaseBranch, "branch", cfg.Publish.Branch)
 	return New(Options{
 		Store: st, Publisher: pub, Registry: registry.Options{AddMissing: cfg.AddMissing},
-		FilePath: cfg.Publish.Path, Timeout: cfg.Timeout, Logger: log, Metrics: m,
+		FilePath: cfg.Publish.Path, Timeout: cfg.Timeout, Warmup: cfg.Warmup, Logger: log, Metrics: m,
 	}), nil
 }

@@ -55,6 +55,10 @@ type Options struct {
 	// crashed run can block the next (default Timeout + 1m).
 	Timeout time.Duration
 	LockTTL time.Duration
+	// Warmup holds back a store without publish state (first start, or
+	// Redis restarted empty) until its first write is this old, so the
+	// agents' resync has refilled it (RECONCILE_WARMUP; 0: off).
+	Warmup  time.Duration
 	Logger  *slog.Logger
 	Now     func() time.Time
 	Metrics *Metrics // nil: not measured
@@ -147,6 +151,24 @@ func (f *Function) run(ctx context.Context) (res Result, err error) {
 	state, err := f.loadState(ctx)
 	if err != nil {
 		return res, err
+	}
+	if !state.Known() && f.opts.Warmup > 0 {
+		// No memory of a previous publish: a first start, or a Redis that
+		// restarted empty. Until every agent has re-sent its claims (one
+		// resync period), the store holds only part of the fleet, and
+		// publishing it would close or regress the PR.
+		since, ok, err := st.Since(ctx)
+		if err != nil {
+			return res, err
+		}
+		if age := f.opts.Now().Sub(since); !ok || age < f.opts.Warmup {
+			res.Outcome, res.Reason = OutcomeSkipped, "warming-up"
+			res.Note = fmt.Sprintf("store has no publish state and holds statuses for %s of the %s warm-up (RECONCILE_WARMUP)", age.Round(time.Second), f.opts.Warmup)
+			if !ok {
+				res.Note = "store is empty; waiting for the agents (RECONCILE_WARMUP)"
+			}
+			return res, nil
+		}
 	}
 	if gen <= reconciled && state.Known() {
 		unchanged, err := f.opts.Publisher.Check(ctx, state)

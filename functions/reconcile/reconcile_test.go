@@ -76,7 +76,7 @@ func newEnv(t testing.TB, claims int, extraEnv ...string) *env {
 	vars := map[string]string{
 		"GITHUB_TOKEN": ghToken, "GITHUB_API_URL": e.gh.URL(), "REGISTRY_REPO_OWNER": "platform",
 		"REGISTRY_REPO_NAME": "registry", "REGISTRY_FILE_PATH": regPath, "REGISTRY_PR_LABELS": "registry,automated",
-		"RECONCILE_TIMEOUT": "20s",
+		"RECONCILE_TIMEOUT": "20s", "RECONCILE_WARMUP": "0s",
 	}
 	for i := 0; i+1 < len(extraEnv); i += 2 {
 		vars[extraEnv[i]] = extraEnv[i+1]
@@ -115,7 +115,7 @@ func (e *env) put(msg string, claims ...int) {
 		}
 		recs = append(recs, r)
 	}
-	if _, err := e.store.Apply(context.Background(), "2026-11-25T11:00:00Z", recs); err != nil {
+	if _, err := e.store.Apply(context.Background(), time.Now().UTC().Format(time.RFC3339Nano), recs); err != nil {
 		e.t.Fatal(err)
 	}
 }
@@ -333,5 +333,30 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestWarmupAfterWipe(t *testing.T) {
+	e := newEnv(t, 5, "RECONCILE_WARMUP", "1h")
+	e.put("Available", 0, 1)
+	res := e.run()
+	if res.Outcome != OutcomeSkipped || res.Reason != "warming-up" || len(e.repo.Pulls()) != 0 {
+		t.Fatalf("young store without publish state: %+v", res)
+	}
+	// Past the warm-up (the store's first write is old enough), it publishes.
+	e.fn.opts.Now = func() time.Time { return time.Now().Add(2 * time.Hour) }
+	if res := e.run(); res.Outcome != "opened" {
+		t.Fatalf("after the warm-up: %+v", res)
+	}
+	e.fn.opts.Now = time.Now
+	// Redis restarts empty; the first agent batch arrives. The PR must not
+	// be closed or regressed from that partial store.
+	e.redis.Restart()
+	e.put("Available", 0)
+	if res := e.run(); res.Outcome != OutcomeSkipped || res.Reason != "warming-up" {
+		t.Fatalf("right after a wipe: %+v", res)
+	}
+	if open := e.repo.OpenPulls(); len(open) != 1 {
+		t.Fatalf("the PR was closed after a wipe: %+v", e.repo.Pulls())
 	}
 }

@@ -127,7 +127,9 @@ func TestFleetUnderFaults(t *testing.T) {
 			"FUNCTION_TARGET=reconcile", "REDIS_URL="+redis.URL, "LOG_FORMAT=json", "LOG_LEVEL=debug",
 			"GITHUB_TOKEN="+ghToken, "GITHUB_API_URL="+gh.URL(),
 			"REGISTRY_REPO_OWNER=platform", "REGISTRY_REPO_NAME=registry", "REGISTRY_FILE_PATH="+regPath,
-			"REGISTRY_ADD_MISSING=true", "REGISTRY_PR_LABELS=registry,automated", "RECONCILE_TIMEOUT=30s")
+			"REGISTRY_ADD_MISSING=true", "REGISTRY_PR_LABELS=registry,automated", "RECONCILE_TIMEOUT=30s",
+			// Past one agent resync (with its jitter), so a wiped Redis is refilled before a PR is rebuilt from it.
+			"RECONCILE_WARMUP="+(2*resyncPeriod).String())
 		p.start()
 		reconcilers = append(reconcilers, p)
 	}
@@ -150,12 +152,14 @@ func TestFleetUnderFaults(t *testing.T) {
 	t.Logf("initial sync of %d claims took %s", claimCount, time.Since(syncStart).Round(time.Millisecond))
 
 	ev := &events{client: &http.Client{Timeout: time.Minute}}
-	if code := ev.fire(reconcilers[0].URL()); code/100 != 2 {
-		t.Fatalf("first reconcile answered %d:\n%s", code, l.tail("reconcile-0#1", 4000))
-	}
-	if pulls := repo.OpenPulls(); len(pulls) != 1 {
-		t.Fatalf("%d open PRs after the first reconcile", len(pulls))
-	}
+	// The first runs skip as "warming-up" until the store is one resync
+	// period old (RECONCILE_WARMUP), then one opens the PR.
+	eventually(t, initialSyncTimeout+2*resyncPeriod, "the first PR", func() bool {
+		if code := ev.fire(reconcilers[0].URL()); code/100 != 2 {
+			t.Fatalf("first reconcile answered %d:\n%s", code, l.tail("reconcile-0#1", 4000))
+		}
+		return len(repo.OpenPulls()) == 1
+	})
 
 	// Churn: writers patch random claims' Ready condition at churnRate
 	// while the faults below hit every component; a ticker fires both

@@ -46,7 +46,9 @@ type Result struct {
 // example OOM, which Redis raises at the first write) must come before any
 // write.
 //
-// KEYS: generation, clusters, then claims and counts key per cluster group.
+// KEYS: generation, clusters, then claims and counts key per cluster
+// group, and last the "since" key, set to receivedAt by the first write
+// into an empty Redis.
 // ARGV: receivedAt, number of groups, then per group: cluster name, n, and
 // n field/value pairs. The reply is one outcome letter per record, in
 // argument order, and the generation.
@@ -102,6 +104,7 @@ for gi = 1, groups do
   pending[gi] = {hkey, ckey, cluster, hset, delta, table.concat(out)}
   a = a + 2 * n
 end
+redis.call('SET', KEYS[#KEYS], now, 'NX')
 local codes = {}
 for _, p in ipairs(pending) do
   redis.call('HSET', KEYS[2], p[3], now)
@@ -143,7 +146,7 @@ func (s *Store) Apply(ctx context.Context, receivedAt string, records []status.R
 		}
 		groups[c] = append(groups[c], i)
 	}
-	keys := make([]string, 0, 2+2*len(clusters))
+	keys := make([]string, 0, 3+2*len(clusters))
 	keys = append(keys, s.k.generation(), s.k.clusters())
 	args := make([]any, 0, 2+2*len(clusters)+2*len(records))
 	args = append(args, receivedAt, len(clusters))
@@ -165,6 +168,7 @@ func (s *Store) Apply(ctx context.Context, receivedAt string, records []status.R
 			order = append(order, i)
 		}
 	}
+	keys = append(keys, s.k.since())
 	reply, err := applyScript.Run(ctx, s.rdb, keys, args...).Slice()
 	if err != nil {
 		return Result{}, fmt.Errorf("store %d records: %w", len(records), err)

@@ -11,5 +11,6 @@ func (k keys) reconciled() string           { return k.prefix + ":reconciled" }
 func (k keys) clusters() string             { return k.prefix + ":clusters" }
 func (k keys) lock() string                 { return k.prefix + ":lock" }
 func (k keys) publishState() string         { return k.prefix + ":publish" }
+func (k keys) since() string                { return k.prefix + ":since" }
 func (k keys) claims(cluster string) string { return k.prefix + ":claims:" + cluster }
 func (k keys) counts(cluster string) string { return k.prefix + ":counts:" + cluster }

@@ -279,3 +279,21 @@ func (s *Store) SavePublishState(ctx context.Context, state []byte) error {
 	}
 	return nil
 }
+
+// Since is when the first record was written into this Redis: after a
+// restart without persistence it is the time of the first write since.
+// ok is false when nothing was written yet.
+func (s *Store) Since(ctx context.Context) (t time.Time, ok bool, err error) {
+	v, err := s.rdb.Get(ctx, s.k.since()).Result()
+	if errors.Is(err, redis.Nil) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("read store age: %w", err)
+	}
+	t, err = time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("read store age: %q is not a time", v)
+	}
+	return t, true, nil
+}

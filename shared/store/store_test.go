@@ -117,3 +117,21 @@ func TestNewClient(t *testing.T) {
 }
 
 func typeName(v any) string { return fmt.Sprintf("%T", v) }
+
+func TestSinceMarksFirstWrite(t *testing.T) {
+	ctx := context.Background()
+	s, srv := newStore(t)
+	if _, ok, err := s.Since(ctx); ok || err != nil {
+		t.Fatalf("empty store: ok=%v err=%v", ok, err)
+	}
+	s.Apply(ctx, "2026-11-25T11:00:00Z", []status.Record{rec(t, "c", "ns/a", "x", 1)})
+	s.Apply(ctx, "2026-11-25T11:05:00Z", []status.Record{rec(t, "c", "ns/a", "y", 2)})
+	if got, ok, err := s.Since(ctx); !ok || err != nil || !got.Equal(time.Date(2026, 11, 25, 11, 0, 0, 0, time.UTC)) {
+		t.Fatalf("Since = %v %v %v, want the first write", got, ok, err)
+	}
+	srv.Restart() // wiped
+	s.Apply(ctx, "2026-11-25T12:00:00Z", []status.Record{rec(t, "c", "ns/a", "x", 1)})
+	if got, _, _ := s.Since(ctx); !got.Equal(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)) {
+		t.Fatalf("Since after a wipe = %v, want the first write after it", got)
+	}
+}
