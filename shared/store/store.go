@@ -159,23 +159,7 @@ func (s *Store) Generations(ctx context.Context) (current, reconciled int64, err
 	return str(vals[0]), str(vals[1]), nil
 }
 
-// markScript raises the reconciled generation, never lowers it, so a slow
-// run that finishes after a faster, later one cannot undo its mark.
-var markScript = redis.NewScript(`
-local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
-local g = tonumber(ARGV[1])
-if g > cur then redis.call('SET', KEYS[1], ARGV[1]) return g end
-return cur`)
-
-// MarkReconciled records that everything up to generation gen is in the PR.
-func (s *Store) MarkReconciled(ctx context.Context, gen int64) error {
-	if err := markScript.Run(ctx, s.rdb, []string{s.k.reconciled()}, gen).Err(); err != nil {
-		return fmt.Errorf("mark generation %d reconciled: %w", gen, err)
-	}
-	return nil
-}
-
-// ErrLocked is returned by Lock when another run holds the lock.
+// ErrLocked is returned by Acquire when another run holds the lock.
 var ErrLocked = errors.New("locked")
 
 // releaseScript deletes the lock only if it still holds our token, so a
@@ -183,17 +167,6 @@ var ErrLocked = errors.New("locked")
 var releaseScript = redis.NewScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`)
-
-// Lock takes the reconcile lock for ttl (SET NX PX with a random token).
-// It returns ErrLocked when another holder has it. The returned release
-// function deletes the lock only if it is still ours.
-func (s *Store) Lock(ctx context.Context, ttl time.Duration) (release func(context.Context) error, err error) {
-	l, err := s.Acquire(ctx, ttl)
-	if err != nil {
-		return nil, err
-	}
-	return l.Release, nil
-}
 
 // ErrLockLost is returned by Lease.MarkReconciled when the lease's lock
 // is gone: it expired and maybe another run took it, or Redis restarted
@@ -232,8 +205,10 @@ func (l *Lease) Release(ctx context.Context) error {
 	return nil
 }
 
-// leaseMarkScript is markScript guarded by the lock: KEYS reconciled,
-// lock; ARGV generation, token. It answers -1 when the lock is not ours.
+// leaseMarkScript raises the reconciled generation, never lowers it (so a
+// slow run that finishes after a later one cannot undo its mark), and only
+// while the lock is ours: KEYS reconciled, lock; ARGV generation, token.
+// It answers -1 when the lock is not ours.
 var leaseMarkScript = redis.NewScript(`
 if redis.call('GET', KEYS[2]) ~= ARGV[2] then return -1 end
 local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -241,8 +216,8 @@ local g = tonumber(ARGV[1])
 if g > cur then redis.call('SET', KEYS[1], ARGV[1]) return g end
 return cur`)
 
-// MarkReconciled is Store.MarkReconciled for the run holding the lease,
-// done only while the lock is still ours, atomically. The lock lives in
+// MarkReconciled records that everything up to generation gen is in the
+// PR, only while the lock is still ours, atomically. The lock lives in
 // the same Redis as the generation: when Redis restarted empty during the
 // run, the lock is gone, and gen (read from the old Redis) must not be
 // marked in the new one, whose counter starts again at 1 and would look

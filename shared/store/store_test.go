@@ -21,10 +21,14 @@ func TestGenerationsAndMark(t *testing.T) {
 	if _, err := s.Apply(ctx, "now", []status.Record{rec(t, "c", "ns/a", "x", 1)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.MarkReconciled(ctx, 1); err != nil {
+	lease, err := s.Acquire(ctx, time.Minute)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.MarkReconciled(ctx, 0); err != nil { // a late, older run
+	if err := lease.MarkReconciled(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := lease.MarkReconciled(ctx, 0); err != nil { // a late, older run
 		t.Fatal(err)
 	}
 	cur, done, _ = s.Generations(ctx)
@@ -36,33 +40,33 @@ func TestGenerationsAndMark(t *testing.T) {
 func TestLock(t *testing.T) {
 	ctx := context.Background()
 	s, _ := newStore(t)
-	release, err := s.Lock(ctx, time.Minute)
+	first, err := s.Acquire(ctx, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Lock(ctx, time.Minute); !errors.Is(err, ErrLocked) {
-		t.Fatalf("second Lock err = %v, want ErrLocked", err)
+	if _, err := s.Acquire(ctx, time.Minute); !errors.Is(err, ErrLocked) {
+		t.Fatalf("second Acquire err = %v, want ErrLocked", err)
 	}
-	if err := release(ctx); err != nil {
+	if err := first.Release(ctx); err != nil {
 		t.Fatal(err)
 	}
-	release2, err := s.Lock(ctx, 50*time.Millisecond)
+	second, err := s.Acquire(ctx, 50*time.Millisecond)
 	if err != nil {
 		t.Fatalf("Lock after release: %v", err)
 	}
 	// Let the lock expire and another run take it: the old release must not free it.
 	deadline := time.Now().Add(5 * time.Second)
-	var release3 func(context.Context) error
-	for release3 == nil {
+	var third *Lease
+	for third == nil {
 		if time.Now().After(deadline) {
 			t.Fatal("lock never expired")
 		}
-		release3, _ = s.Lock(ctx, time.Minute)
+		third, _ = s.Acquire(ctx, time.Minute)
 	}
-	if err := release2(ctx); err != nil {
+	if err := second.Release(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Lock(ctx, time.Minute); !errors.Is(err, ErrLocked) {
+	if _, err := s.Acquire(ctx, time.Minute); !errors.Is(err, ErrLocked) {
 		t.Fatalf("stale release freed the new holder's lock: %v", err)
 	}
 }
