@@ -6,6 +6,7 @@ package collector
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -98,7 +99,13 @@ func New(cfg Config, log *slog.Logger) (*Collector, error) {
 		}
 		mux.Handle("/reconcile", c.rec)
 	} else {
-		log.Info("reconcile is off: set REGISTRY_FILE_PATH (a local registry file, or with GITHUB_TOKEN the file in the repository) to turn it on")
+		const off = "reconcile is off: set REGISTRY_FILE_PATH (a local registry file, or with GITHUB_TOKEN the file in the repository) to turn it on"
+		log.Info(off)
+		mux.HandleFunc("/reconcile", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			json.NewEncoder(w).Encode(map[string]string{"error": off})
+		})
 	}
 	c.server = &http.Server{
 		Addr:              fmt.Sprintf(":%d", cfg.Port),

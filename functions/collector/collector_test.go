@@ -7,6 +7,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -58,6 +61,15 @@ func TestEmbeddedRedisRun(t *testing.T) {
 	if !strings.Contains(string(body), `"claimRef":"default/my-db"`) {
 		t.Fatalf("GET = %s", body)
 	}
+	resp, err = http.Post(base+"/reconcile", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 503 || !strings.Contains(string(body), "set REGISTRY_FILE_PATH") {
+		t.Fatalf("POST /reconcile without a registry = %d %s", resp.StatusCode, body)
+	}
 	cancel()
 	select {
 	case err := <-done:
@@ -66,5 +78,48 @@ func TestEmbeddedRedisRun(t *testing.T) {
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("Serve did not return after cancel")
+	}
+}
+
+// TestLocalReconcile is the README walkthrough: a registry file on disk,
+// a batch, POST /reconcile, and the proposal in the local PR folder.
+func TestLocalReconcile(t *testing.T) {
+	dir := t.TempDir()
+	reg := filepath.Join(dir, "registry.yaml")
+	orig := "cluster-01:\n  - name: hacky\n    namespace: default\n    claimRef: default/hacky\n    statusMessage: unknown\n    lastCheckedAt: \"2026-01-01T00:00:00Z\"\n"
+	os.WriteFile(reg, []byte(orig), 0o644)
+	e := config.FromMap(map[string]string{"REGISTRY_FILE_PATH": reg, "REGISTRY_LOCAL_PR_DIR": filepath.Join(dir, "pr")})
+	cfg := ConfigFromEnv(e)
+	if err := e.Err(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	srv := httptest.NewServer(c.server.Handler)
+	defer srv.Close()
+	resp, err := http.Post(srv.URL+"/api/v1/statuses", "application/json", strings.NewReader(
+		`{"cluster":"cluster-01","items":[{"claimRef":"default/hacky","statusMessage":"Available","ready":"True","observedAt":"2026-11-25T10:00:00Z"}]}`))
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("batch: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	resp, err = http.Post(srv.URL+"/reconcile", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"outcome":"opened"`) {
+		t.Fatalf("POST /reconcile = %d %s", resp.StatusCode, body)
+	}
+	proposed, err := os.ReadFile(filepath.Join(dir, "pr", "registry.yaml"))
+	if err != nil || !strings.Contains(string(proposed), "statusMessage: Available") {
+		t.Fatalf("proposal: %v\n%s", err, proposed)
+	}
+	if now, _ := os.ReadFile(reg); string(now) != orig {
+		t.Fatal("the local publisher modified the registry file on disk")
 	}
 }
