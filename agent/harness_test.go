@@ -54,36 +54,11 @@ func TestMain(m *testing.M) {
 	kubetest.Main(m, kubetest.Options{Users: []kubetest.User{{Name: agentUser, Token: agentToken}}})
 }
 
-// crd is a namespaced CRD with a status subresource; categories put it in
-// (or keep it out of) the claim category.
-func crd(gvr schema.GroupVersionResource, kind string, categories ...string) *unstructured.Unstructured {
-	cats := make([]any, len(categories))
-	for i, c := range categories {
-		cats[i] = c
-	}
-	preserve := map[string]any{"type": "object", "x-kubernetes-preserve-unknown-fields": true}
-	return &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-		"metadata": map[string]any{"name": gvr.Resource + "." + gvr.Group},
-		"spec": map[string]any{
-			"group": gvr.Group, "scope": "Namespaced",
-			"names": map[string]any{"kind": kind, "listKind": kind + "List", "plural": gvr.Resource,
-				"singular": strings.ToLower(kind), "categories": cats},
-			"versions": []any{map[string]any{
-				"name": gvr.Version, "served": true, "storage": true,
-				"subresources": map[string]any{"status": map[string]any{}},
-				"schema": map[string]any{"openAPIV3Schema": map[string]any{
-					"type": "object", "properties": map[string]any{"spec": preserve, "status": preserve},
-				}},
-			}},
-		},
-	}}
-}
 
 var crds = []*unstructured.Unstructured{
-	crd(pgGVR, "PostgreSQL", "claim", "crossplane"),
-	crd(bucketGVR, "Bucket", "claim"),
-	crd(widgetGVR, "Widget", "composite"), // not a claim: never watched
+	kubetest.CRD(pgGVR, "PostgreSQL", "claim", "crossplane"),
+	kubetest.CRD(bucketGVR, "Bucket", "claim"),
+	kubetest.CRD(widgetGVR, "Widget", "composite"), // not a claim: never watched
 }
 
 var setupOnce sync.Once

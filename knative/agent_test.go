@@ -104,30 +104,6 @@ func claimKind(gvr schema.GroupVersionResource) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-// claimCRD is a namespaced CRD in the "claim" category with a status
-// subresource, as Crossplane generates for a claim.
-func claimCRD(gvr schema.GroupVersionResource) *unstructured.Unstructured {
-	kind := claimKind(gvr)
-	open := map[string]any{"type": "object", "x-kubernetes-preserve-unknown-fields": true}
-	return &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-		"metadata": map[string]any{"name": gvr.Resource + "." + gvr.Group},
-		"spec": map[string]any{
-			"group": gvr.Group, "scope": "Namespaced",
-			"names": map[string]any{
-				"kind": kind, "listKind": kind + "List", "plural": gvr.Resource,
-				"singular": strings.ToLower(kind), "categories": []any{"claim"},
-			},
-			"versions": []any{map[string]any{
-				"name": gvr.Version, "served": true, "storage": true,
-				"subresources": map[string]any{"status": map[string]any{}},
-				"schema": map[string]any{"openAPIV3Schema": map[string]any{
-					"type": "object", "properties": map[string]any{"spec": open, "status": open},
-				}},
-			}},
-		},
-	}}
-}
 
 // TestAgentRoleIsTheAgentsOwn: the deployed role grants what the agent
 // documents and its own end-to-end tests run with (agent/rbac.yaml).
@@ -164,7 +140,7 @@ func TestAgentWithShippedRBAC(t *testing.T) {
 
 	var crds []*unstructured.Unstructured
 	for _, gvr := range resources {
-		crds = append(crds, claimCRD(gvr))
+		crds = append(crds, kubetest.CRD(gvr, claimKind(gvr), "claim"))
 	}
 	setupCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()

@@ -93,7 +93,7 @@ func installAPI(t *testing.T, kube *kubetest.Cluster, admin dynamic.Interface, a
 	t.Helper()
 	ctx := context.Background()
 	for _, k := range claimKinds {
-		if _, err := admin.Resource(crdGVR).Create(ctx, claimCRD(k.gvr, k.kind), metav1.CreateOptions{}); err != nil {
+		if _, err := admin.Resource(crdGVR).Create(ctx, kubetest.CRD(k.gvr, k.kind, "claim"), metav1.CreateOptions{}); err != nil {
 			t.Fatalf("create CRD %s: %v", k.gvr.Resource, err)
 		}
 	}
@@ -122,27 +122,6 @@ func installAPI(t *testing.T, kube *kubetest.Cluster, admin dynamic.Interface, a
 	createClaims(t, admin, cs)
 }
 
-// claimCRD is a namespaced CRD in the claim category with a status
-// subresource, as Crossplane generates for a claim.
-func claimCRD(gvr schema.GroupVersionResource, kind string) *unstructured.Unstructured {
-	open := map[string]any{"type": "object", "x-kubernetes-preserve-unknown-fields": true}
-	return &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-		"metadata": map[string]any{"name": gvr.Resource + "." + gvr.Group},
-		"spec": map[string]any{
-			"group": gvr.Group, "scope": "Namespaced",
-			"names": map[string]any{"kind": kind, "listKind": kind + "List", "plural": gvr.Resource,
-				"singular": strings.ToLower(kind), "categories": []any{"claim"}},
-			"versions": []any{map[string]any{
-				"name": gvr.Version, "served": true, "storage": true,
-				"subresources": map[string]any{"status": map[string]any{}},
-				"schema": map[string]any{"openAPIV3Schema": map[string]any{
-					"type": "object", "properties": map[string]any{"spec": open, "status": open},
-				}},
-			}},
-		},
-	}}
-}
 
 // bindAgentRole applies agent/rbac.yaml's ClusterRole verbatim and binds
 // it to the agent user, so the agents run with the shipped permissions.
