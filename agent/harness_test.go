@@ -54,7 +54,6 @@ func TestMain(m *testing.M) {
 	kubetest.Main(m, kubetest.Options{Users: []kubetest.User{{Name: agentUser, Token: agentToken}}})
 }
 
-
 var crds = []*unstructured.Unstructured{
 	kubetest.CRD(pgGVR, "PostgreSQL", "claim", "crossplane"),
 	kubetest.CRD(bucketGVR, "Bucket", "claim"),

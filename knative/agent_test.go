@@ -104,7 +104,6 @@ func claimKind(gvr schema.GroupVersionResource) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-
 // TestAgentRoleIsTheAgentsOwn: the deployed role grants what the agent
 // documents and its own end-to-end tests run with (agent/rbac.yaml).
 func TestAgentRoleIsTheAgentsOwn(t *testing.T) {

@@ -122,7 +122,6 @@ func installAPI(t *testing.T, kube *kubetest.Cluster, admin dynamic.Interface, a
 	createClaims(t, admin, cs)
 }
 
-
 // bindAgentRole applies agent/rbac.yaml's ClusterRole verbatim and binds
 // it to the agent user, so the agents run with the shipped permissions.
 func bindAgentRole(t *testing.T, admin dynamic.Interface) {
