@@ -121,7 +121,6 @@ func (f *Function) postStatuses(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("items: %d items exceed the limit of %d", len(b.Items), f.opts.MaxItems))
 		return
 	}
-	now := f.opts.Now()
 	for i := range b.Items {
 		it := &b.Items[i]
 		if it.Cluster == "" {
@@ -130,10 +129,10 @@ func (f *Function) postStatuses(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusBadRequest, fmt.Sprintf("items[%d].cluster: %q differs from the batch's cluster %q", i, it.Cluster, b.Cluster))
 			return
 		}
-		if err := it.Normalize(fmt.Sprintf("items[%d].", i), now); err != nil {
-			writeError(w, http.StatusBadRequest, err.Error())
-			return
-		}
+	}
+	if i, err := status.NormalizeAll(b.Items, f.opts.Now()); err != nil {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("items[%d].%v", i, err))
+		return
 	}
 	f.metrics.batch.Observe(float64(len(b.Items)))
 	res, ok := f.apply(w, r, b.Items)

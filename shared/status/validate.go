@@ -78,6 +78,25 @@ func ValidateCluster(path, cluster string) error {
 // now becomes receivedAt, and observedAt when the client sent none. All
 // timestamps come out as RFC 3339 with nanoseconds in UTC.
 func (r *Record) Normalize(prefix string, now time.Time) error {
+	return r.normalize(prefix, now.UTC(), now.UTC().Format(time.RFC3339Nano))
+}
+
+// NormalizeAll normalizes every record of a batch received at now, as
+// Normalize does, formatting now once. On failure it returns the index of
+// the first invalid record and its error (paths relative to the record).
+func NormalizeAll(records []Record, now time.Time) (int, error) {
+	now = now.UTC()
+	receivedAt := now.Format(time.RFC3339Nano)
+	for i := range records {
+		if err := records[i].normalize("", now, receivedAt); err != nil {
+			return i, err
+		}
+	}
+	return -1, nil
+}
+
+// normalize is Normalize with now in UTC and already formatted.
+func (r *Record) normalize(prefix string, now time.Time, receivedAt string) error {
 	if err := ValidateCluster(prefix+"cluster", r.Cluster); err != nil {
 		return err
 	}
@@ -118,9 +137,9 @@ func (r *Record) Normalize(prefix string, now time.Time) error {
 	if r.ObservedGeneration < 0 {
 		return &FieldError{prefix + "observedGeneration", "must not be negative"}
 	}
-	r.ReceivedAt = now.UTC().Format(time.RFC3339Nano)
+	r.ReceivedAt = receivedAt
 	if r.ObservedAt == "" {
-		r.observed = now.UTC()
+		r.observed = now
 		r.ObservedAt = r.ReceivedAt
 		return nil
 	}
@@ -137,7 +156,12 @@ func (r *Record) Normalize(prefix string, now time.Time) error {
 		t = now
 	}
 	r.observed = t.UTC()
-	r.ObservedAt = r.observed.Format(time.RFC3339Nano)
+	// Keep the client's string when it already is the canonical form (the
+	// agent sends that), sparing an allocation per record.
+	var buf [40]byte
+	if canon := r.observed.AppendFormat(buf[:0], time.RFC3339Nano); string(canon) != r.ObservedAt {
+		r.ObservedAt = string(canon)
+	}
 	return nil
 }
 
