@@ -129,17 +129,7 @@ func (d *decoder) errAt(at path, want string) error {
 // position on the value.
 func (d *decoder) object(p path, field func(key string) error) error {
 	d.ws()
-	if d.pos >= len(d.data) || d.data[d.pos] != '{' {
-		return d.errAt(p, "a JSON object")
-	}
-	d.pos++
-	d.ws()
-	if d.pos < len(d.data) && d.data[d.pos] == '}' {
-		d.pos++
-		return nil
-	}
-	for {
-		d.ws()
+	return d.list(p, '{', '}', "a JSON object", func(int) error {
 		var key string
 		if err := d.str(p, &key); err != nil {
 			return err
@@ -150,35 +140,27 @@ func (d *decoder) object(p path, field func(key string) error) error {
 		}
 		d.pos++
 		d.ws()
-		if err := field(key); err != nil {
-			return err
-		}
-		d.ws()
-		if d.pos < len(d.data) {
-			switch d.data[d.pos] {
-			case ',':
-				d.pos++
-				continue
-			case '}':
-				d.pos++
-				return nil
-			}
-		}
-		return d.errAt(p, "',' or '}'")
-	}
+		return field(key)
+	})
 }
 
 // array parses [value, ...], calling elem with each index; null is empty.
-func (d *decoder) array(path path, elem func(i int) error) error {
+func (d *decoder) array(p path, elem func(i int) error) error {
 	if d.null() {
 		return nil
 	}
-	if d.pos >= len(d.data) || d.data[d.pos] != '[' {
-		return d.errAt(path, "a JSON array")
+	return d.list(p, '[', ']', "a JSON array", elem)
+}
+
+// list parses open, elements separated by commas, close: the frame that
+// objects and arrays share. elem parses element i from its first byte.
+func (d *decoder) list(p path, open, close byte, what string, elem func(i int) error) error {
+	if d.pos >= len(d.data) || d.data[d.pos] != open {
+		return d.errAt(p, what)
 	}
 	d.pos++
 	d.ws()
-	if d.pos < len(d.data) && d.data[d.pos] == ']' {
+	if d.pos < len(d.data) && d.data[d.pos] == close {
 		d.pos++
 		return nil
 	}
@@ -193,12 +175,12 @@ func (d *decoder) array(path path, elem func(i int) error) error {
 			case ',':
 				d.pos++
 				continue
-			case ']':
+			case close:
 				d.pos++
 				return nil
 			}
 		}
-		return d.errAt(path, "',' or ']'")
+		return d.errAt(p, fmt.Sprintf("',' or '%c'", close))
 	}
 }
 
