@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -11,9 +10,8 @@ import (
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/stuttgart-things/machinery-status-collector/shared/bootstrap"
 	"github.com/stuttgart-things/machinery-status-collector/shared/buildinfo"
-	"github.com/stuttgart-things/machinery-status-collector/shared/config"
-	"github.com/stuttgart-things/machinery-status-collector/shared/logging"
 	"github.com/stuttgart-things/machinery-status-collector/shared/store"
 )
 
@@ -39,23 +37,14 @@ var (
 // configuration instead of at the first request.
 func Default() (*Function, error) {
 	defaultOnce.Do(func() {
-		e := config.FromOS()
-		log := logging.FromEnv(e)
-		store.UseLogger(log)
-		cfg := ConfigFromEnv(e)
-		store.RequireURL(e, cfg.RedisURL)
-		if err := e.Err(); err != nil {
-			defaultErr = fmt.Errorf("ingest: %w", err)
-			return
-		}
-		st, err := store.Open(cfg.RedisURL, cfg.KeyPrefix)
+		p, err := bootstrap.FromEnv("ingest", ConfigFromEnv, func(c Config) (string, string) { return c.RedisURL, c.KeyPrefix })
 		if err != nil {
-			defaultErr = fmt.Errorf("ingest: %w", err)
+			defaultErr = err
 			return
 		}
-		defaultFn = FromConfig(cfg, st, log, prometheus.DefaultRegisterer, prometheus.DefaultGatherer)
-		if cfg.TokensFile != "" {
-			go defaultFn.WatchTokensFile(context.Background(), cfg.TokensFile, cfg.EnvTokens, tokensReloadInterval)
+		defaultFn = FromConfig(p.Config, p.Store, p.Log, prometheus.DefaultRegisterer, prometheus.DefaultGatherer)
+		if p.Config.TokensFile != "" {
+			go defaultFn.WatchTokensFile(context.Background(), p.Config.TokensFile, p.Config.EnvTokens, tokensReloadInterval)
 		}
 	})
 	return defaultFn, defaultErr

@@ -15,9 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/stuttgart-things/machinery-status-collector/shared/config"
-	"github.com/stuttgart-things/machinery-status-collector/shared/logging"
-	"github.com/stuttgart-things/machinery-status-collector/shared/store"
+	"github.com/stuttgart-things/machinery-status-collector/shared/bootstrap"
 )
 
 // FunctionTarget is the name functions-framework serves this function under.
@@ -37,23 +35,14 @@ var (
 // --once runs, from the process environment.
 func Default() (*Function, error) {
 	defaultOnce.Do(func() {
-		e := config.FromOS()
-		log := logging.FromEnv(e)
-		store.UseLogger(log)
-		cfg := ConfigFromEnv(e)
-		store.RequireURL(e, cfg.RedisURL)
-		if err := e.Err(); err != nil {
-			defaultErr = fmt.Errorf("reconcile: %w", err)
-			return
-		}
-		st, err := store.Open(cfg.RedisURL, cfg.KeyPrefix)
+		p, err := bootstrap.FromEnv("reconcile", ConfigFromEnv, func(c Config) (string, string) { return c.RedisURL, c.KeyPrefix })
 		if err != nil {
-			defaultErr = fmt.Errorf("reconcile: %w", err)
+			defaultErr = err
 			return
 		}
-		defaultFn, defaultErr = FromConfig(cfg, st, log, prometheus.DefaultRegisterer)
-		if defaultErr == nil && cfg.MetricsPort != 0 {
-			go serveMetrics(cfg.MetricsPort, log)
+		defaultFn, defaultErr = FromConfig(p.Config, p.Store, p.Log, prometheus.DefaultRegisterer)
+		if defaultErr == nil && p.Config.MetricsPort != 0 {
+			go serveMetrics(p.Config.MetricsPort, p.Log)
 		}
 	})
 	return defaultFn, defaultErr

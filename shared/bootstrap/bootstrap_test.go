@@ -1,0 +1,45 @@
+package bootstrap
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stuttgart-things/machinery-status-collector/shared/config"
+)
+
+type settings struct{ url, prefix, other string }
+
+func read(e *config.Env) settings {
+	return settings{url: e.Get("REDIS_URL"), prefix: e.String("REDIS_KEY_PREFIX", "{msc}"), other: e.Required("OTHER", "a test value")}
+}
+
+func redisOf(s settings) (string, string) { return s.url, s.prefix }
+
+func TestFromEnvReportsEveryProblem(t *testing.T) {
+	t.Setenv("REDIS_URL", "")
+	t.Setenv("OTHER", "")
+	t.Setenv("LOG_LEVEL", "loud")
+	_, err := FromEnv("fn", read, redisOf)
+	if err == nil {
+		t.Fatal("no error with REDIS_URL, OTHER and LOG_LEVEL wrong")
+	}
+	for _, want := range []string{"fn: invalid configuration (3 problems)", "LOG_LEVEL", "OTHER: is required", "REDIS_URL: is required"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+}
+
+func TestFromEnvOpensTheStore(t *testing.T) {
+	t.Setenv("REDIS_URL", "redis://127.0.0.1:1/0")
+	t.Setenv("OTHER", "x")
+	t.Setenv("LOG_LEVEL", "")
+	p, err := FromEnv("fn", read, redisOf)
+	if err != nil || p.Store == nil || p.Log == nil || p.Config.other != "x" {
+		t.Fatalf("FromEnv = %+v, %v", p, err)
+	}
+	t.Setenv("REDIS_URL", "http://nope")
+	if _, err := FromEnv("fn", read, redisOf); err == nil || !strings.HasPrefix(err.Error(), "fn: REDIS_URL: scheme") {
+		t.Fatalf("bad scheme: %v", err)
+	}
+}
