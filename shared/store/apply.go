@@ -131,65 +131,94 @@ return {table.concat(codes), g}
 // unchanged, and the generation moves only when something was accepted.
 // receivedAt marks every cluster in the batch as seen. Outcomes come back
 // in the order of records.
+//
+// Concurrent calls share script calls (see commit.go): records are
+// encoded here, in the caller's goroutine, and a record that cannot be
+// encoded fails only its own call.
 func (s *Store) Apply(ctx context.Context, receivedAt string, records []status.Record) (Result, error) {
 	if len(records) == 0 {
 		return Result{}, nil
 	}
-	// Group by cluster, keeping input order within a group; order maps a
-	// position in the script's arguments back to the input.
-	groups := map[string][]int{}
-	var clusters []string
+	w := &write{receivedAt: receivedAt, items: make([]item, len(records))}
+	// One buffer holds every encoded value; the items are slices of it.
+	buf := make([]byte, 0, len(records)*512)
 	for i := range records {
-		c := records[i].Cluster
-		if _, ok := groups[c]; !ok {
-			clusters = append(clusters, c)
+		r := &records[i]
+		start := len(buf)
+		var err error
+		if buf, err = encodeValue(buf, r, r.ObservedTime()); err != nil {
+			return Result{}, fmt.Errorf("encode %s/%s: %w", r.Cluster, r.Key(), err)
 		}
-		groups[c] = append(groups[c], i)
+		w.items[i] = item{cluster: r.Cluster, key: r.Key(), value: buf[start:len(buf):len(buf)]}
+	}
+	if err := s.commit.do(ctx, w, s.send); err != nil {
+		return Result{}, fmt.Errorf("store %d records: %w", len(records), err)
+	}
+	return w.res, nil
+}
+
+// item is one encoded record.
+type item struct {
+	cluster, key string
+	value        []byte
+}
+
+// write is one Apply call: its encoded records and, once sent, its result.
+type write struct {
+	receivedAt string
+	items      []item
+	res        Result
+}
+
+// send applies writes in one script call and fills in each write's result.
+// Items are grouped by cluster, keeping their order within a group, which
+// is also the order newer-wins sees duplicates in.
+func (s *Store) send(ctx context.Context, writes []*write) error {
+	type ref struct{ w, i int }
+	groups := map[string][]ref{}
+	var clusters []string
+	n := 0
+	for wi, w := range writes {
+		for i := range w.items {
+			c := w.items[i].cluster
+			if _, ok := groups[c]; !ok {
+				clusters = append(clusters, c)
+			}
+			groups[c] = append(groups[c], ref{wi, i})
+		}
+		n += len(w.items)
 	}
 	keys := make([]string, 0, 3+2*len(clusters))
 	keys = append(keys, s.k.generation(), s.k.clusters())
-	args := make([]any, 0, 2+2*len(clusters)+2*len(records))
-	args = append(args, receivedAt, len(clusters))
-	order := make([]int, 0, len(records))
-	// One buffer holds every encoded value; the arguments are slices of it.
-	buf := make([]byte, 0, len(records)*512)
+	args := make([]any, 0, 2+2*len(clusters)+2*n)
+	// Writes queue in arrival order, so the last one saw the latest time.
+	args = append(args, writes[len(writes)-1].receivedAt, len(clusters))
+	order := make([]ref, 0, n)
 	for _, c := range clusters {
 		keys = append(keys, s.k.claims(c), s.k.counts(c))
 		args = append(args, c, len(groups[c]))
-		for _, i := range groups[c] {
-			r := &records[i]
-			var err error
-			start := len(buf)
-			buf, err = encodeValue(buf, r, r.ObservedTime())
-			if err != nil {
-				return Result{}, fmt.Errorf("encode %s/%s: %w", r.Cluster, r.Key(), err)
-			}
-			args = append(args, r.Key(), buf[start:len(buf):len(buf)])
-			order = append(order, i)
+		for _, r := range groups[c] {
+			it := &writes[r.w].items[r.i]
+			args = append(args, it.key, it.value)
+			order = append(order, r)
 		}
 	}
 	keys = append(keys, s.k.since())
 	reply, err := applyScript.Run(ctx, s.rdb, keys, args...).Slice()
 	if err != nil {
-		return Result{}, fmt.Errorf("store %d records: %w", len(records), err)
+		return err
 	}
-	return parseApplyReply(reply, order)
-}
-
-func parseApplyReply(reply []any, order []int) (Result, error) {
-	n := len(order)
-	if len(reply) != 2 {
-		return Result{}, fmt.Errorf("store: unexpected script reply of %d values", len(reply))
+	codes, gen, err := parseApplyReply(reply, n)
+	if err != nil {
+		return err
 	}
-	codes, _ := reply[0].(string)
-	gen, _ := reply[1].(int64)
-	if len(codes) != n {
-		return Result{}, fmt.Errorf("store: script answered %d outcomes for %d records", len(codes), n)
+	for _, w := range writes {
+		w.res = Result{Outcomes: make([]Outcome, len(w.items)), Generation: gen}
 	}
-	res := Result{Outcomes: make([]Outcome, n), Generation: gen}
-	for i := 0; i < n; i++ {
-		o := Outcome(codes[i])
-		res.Outcomes[order[i]] = o
+	for j, r := range order {
+		res := &writes[r.w].res
+		o := Outcome(codes[j])
+		res.Outcomes[r.i] = o
 		switch o {
 		case Accepted:
 			res.Accepted++
@@ -199,7 +228,21 @@ func parseApplyReply(reply []any, order []int) (Result, error) {
 			res.Stale++
 		}
 	}
-	return res, nil
+	return nil
+}
+
+// parseApplyReply checks the script's reply for n records and returns its
+// outcome letters and the generation.
+func parseApplyReply(reply []any, n int) (string, int64, error) {
+	if len(reply) != 2 {
+		return "", 0, fmt.Errorf("unexpected script reply of %d values", len(reply))
+	}
+	codes, _ := reply[0].(string)
+	gen, _ := reply[1].(int64)
+	if len(codes) != n {
+		return "", 0, fmt.Errorf("script answered %d outcomes for %d records", len(codes), n)
+	}
+	return codes, gen, nil
 }
 
 // noUID stands in the header for a record without uid.

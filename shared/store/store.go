@@ -19,8 +19,9 @@ import (
 // concurrent use; all state lives in Redis, so any number of processes may
 // share one.
 type Store struct {
-	rdb redis.UniversalClient
-	k   keys
+	rdb    redis.UniversalClient
+	k      keys
+	commit committer
 }
 
 // New returns a store over rdb whose keys start with prefix (DefaultPrefix

@@ -1,0 +1,267 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stuttgart-things/machinery-status-collector/shared/status"
+)
+
+// gate is a send function that records each call and blocks it until the
+// test releases it.
+type gate struct {
+	mu      sync.Mutex
+	calls   [][]*write
+	ctxs    []context.Context
+	entered chan int
+	release chan error
+}
+
+func newGate() *gate { return &gate{entered: make(chan int, 16), release: make(chan error)} }
+
+func (g *gate) send(ctx context.Context, ws []*write) error {
+	g.mu.Lock()
+	g.calls = append(g.calls, ws)
+	g.ctxs = append(g.ctxs, ctx)
+	n := len(g.calls)
+	g.mu.Unlock()
+	g.entered <- n
+	return <-g.release
+}
+
+// next waits for the next send to start and returns its number.
+func (g *gate) next(t *testing.T) int {
+	t.Helper()
+	select {
+	case n := <-g.entered:
+		return n
+	case <-time.After(10 * time.Second):
+		t.Fatal("no send started within 10s")
+		return 0
+	}
+}
+
+// result waits for one writer's result.
+func result(t *testing.T, errs <-chan error) error {
+	t.Helper()
+	select {
+	case err := <-errs:
+		return err
+	case <-time.After(10 * time.Second):
+		t.Fatal("a writer did not return within 10s")
+		return nil
+	}
+}
+
+func writeOf(n int, name string) *write {
+	w := &write{receivedAt: name}
+	for i := range n {
+		w.items = append(w.items, item{cluster: name, key: fmt.Sprint(i)})
+	}
+	return w
+}
+
+// waitQueued polls until n writes are queued behind the sender.
+func waitQueued(t *testing.T, c *committer, n int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c.mu.Lock()
+		got := len(c.queue)
+		c.mu.Unlock()
+		if got == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d writes queued, want %d", got, n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestCommitterMergesWritesThatQueue(t *testing.T) {
+	var c committer
+	g := newGate()
+	errs := make(chan error, 8)
+	go func() { errs <- c.do(context.Background(), writeOf(1, "first"), g.send) }()
+	g.next(t)
+	// Three writes arrive while the first is in Redis; each waits its turn.
+	for i, name := range []string{"a", "b", "c"} {
+		go func() { errs <- c.do(context.Background(), writeOf(1, name), g.send) }()
+		waitQueued(t, &c, i+1)
+	}
+	g.release <- nil
+	if n := g.next(t); n != 2 {
+		t.Fatalf("second send is call %d", n)
+	}
+	g.release <- errors.New("boom")
+	got := map[string]int{}
+	for range 4 {
+		if err := result(t, errs); err != nil {
+			got[err.Error()]++
+		} else {
+			got["ok"]++
+		}
+	}
+	if got["ok"] != 1 || got["boom"] != 3 {
+		t.Errorf("results %v, want the first ok and the merged three failed together", got)
+	}
+	var names []string
+	for _, w := range g.calls[1] {
+		names = append(names, w.receivedAt)
+	}
+	if fmt.Sprint(names) != "[a b c]" {
+		t.Errorf("merged call carried %v, want [a b c] in arrival order", names)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.busy || len(c.queue) != 0 {
+		t.Errorf("committer not idle after the queue drained: busy %v, %d queued", c.busy, len(c.queue))
+	}
+}
+
+func TestCommitterCapsMergedItems(t *testing.T) {
+	var c committer
+	g := newGate()
+	errs := make(chan error, 8)
+	go func() { errs <- c.do(context.Background(), writeOf(1, "first"), g.send) }()
+	g.next(t)
+	sizes := []int{600, 300, 200, 1}
+	for i, n := range sizes {
+		go func() { errs <- c.do(context.Background(), writeOf(n, fmt.Sprint(n)), g.send) }()
+		waitQueued(t, &c, i+1)
+	}
+	for range 2 {
+		g.release <- nil
+		g.next(t)
+	}
+	g.release <- nil
+	for range 5 {
+		if err := result(t, errs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var per []int
+	for _, call := range g.calls[1:] {
+		n := 0
+		for _, w := range call {
+			n += len(w.items)
+		}
+		per = append(per, n)
+	}
+	// 600+300 fit under 1000; 200 would not; 200+1 go together.
+	if fmt.Sprint(per) != "[900 201]" {
+		t.Errorf("items per merged call %v, want [900 201]", per)
+	}
+}
+
+func TestCommitterSenderHangingUpDoesNotFailOthers(t *testing.T) {
+	var c committer
+	g := newGate()
+	errs := make(chan error, 4)
+	go func() { errs <- c.do(context.Background(), writeOf(1, "first"), g.send) }()
+	g.next(t)
+	leader, hangUp := context.WithCancel(context.Background())
+	go func() { errs <- c.do(leader, writeOf(1, "leader"), g.send) }()
+	waitQueued(t, &c, 1)
+	far := time.Now().Add(time.Hour)
+	other, cancel := context.WithDeadline(context.Background(), far)
+	defer cancel()
+	go func() { errs <- c.do(other, writeOf(1, "other"), g.send) }()
+	waitQueued(t, &c, 2)
+	hangUp()
+	g.release <- nil
+	g.next(t)
+	g.mu.Lock()
+	ctx := g.ctxs[1]
+	g.mu.Unlock()
+	if ctx.Err() != nil {
+		t.Errorf("merged call's context is done (%v) because its sender hung up", ctx.Err())
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		t.Errorf("merged call has deadline %v; one writer had none", dl)
+	}
+	g.release <- nil
+	for range 3 {
+		if err := result(t, errs); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestCommitterSurvivesPanickingSend(t *testing.T) {
+	var c committer
+	g := newGate()
+	errs := make(chan error, 4)
+	panics := make(chan any, 1)
+	go func() {
+		defer func() { panics <- recover() }()
+		c.do(context.Background(), writeOf(1, "first"), func(ctx context.Context, ws []*write) error {
+			g.send(ctx, ws)
+			panic("send broke")
+		})
+	}()
+	g.next(t)
+	go func() { errs <- c.do(context.Background(), writeOf(1, "queued"), g.send) }()
+	waitQueued(t, &c, 1)
+	g.release <- nil
+	if v := <-panics; v != "send broke" {
+		t.Fatalf("panic %v did not reach the sender", v)
+	}
+	g.next(t) // the queued write still gets sent
+	g.release <- nil
+	if err := result(t, errs); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestApplyMergedWritesKeepTheirOwnOutcomes(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	if _, err := s.Apply(ctx, "t", []status.Record{rec(t, "c1", "ns/a", "old", 5)}); err != nil {
+		t.Fatal(err)
+	}
+	// Many concurrent writers: the committer merges some of them; each
+	// must still see exactly its own outcomes.
+	var wg sync.WaitGroup
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cluster := fmt.Sprintf("c%d", i%3+1)
+			recs := []status.Record{rec(t, cluster, fmt.Sprintf("ns/w%d", i), "new", 9), rec(t, "c1", "ns/a", "older", 1)}
+			res, err := s.Apply(ctx, "t", recs)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if string(res.Outcomes) != "as" || res.Accepted != 1 || res.Stale != 1 || res.Unchanged != 0 {
+				t.Errorf("writer %d got %q %+v, want accepted then stale", i, res.Outcomes, res)
+			}
+		}()
+	}
+	wg.Wait()
+	recs, err := s.AllRecords(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 41 {
+		t.Errorf("%d records stored, want 41", len(recs))
+	}
+}
+
+func TestApplyEncodeErrorFailsOnlyItsCall(t *testing.T) {
+	s, _ := newStore(t)
+	bad := rec(t, "c1", "ns/bad", "x", 1)
+	bad.Generation = -1
+	if _, err := s.Apply(context.Background(), "t", []status.Record{bad}); err == nil {
+		t.Fatal("a negative generation was stored")
+	}
+	if _, err := s.Apply(context.Background(), "t", []status.Record{rec(t, "c1", "ns/good", "x", 1)}); err != nil {
+		t.Fatal(err)
+	}
+}
