@@ -11,18 +11,24 @@ import (
 // a queue of large batches cannot make one call block Redis for long.
 const maxMergedItems = 1000
 
+// maxSenders is how many merged calls may be in Redis at once. Two keep
+// Redis busy: while one call runs, the next is already built and sent,
+// which large batches need (one sender cost them 20%); single posts merge
+// as well with one as with two.
+const maxSenders = 2
+
 // committer merges concurrent writes into one script call (group commit).
-// While a call is in Redis, writes that arrive queue up; when it returns,
-// its sender hands the queue to the first queued writer, which sends it as
-// one call. Under load each request then costs Redis a share of a call
-// instead of a call of its own; with no contention a write goes straight
-// out, with no added wait.
+// While maxSenders calls are in Redis, writes that arrive queue up; when
+// one returns, its sender hands the queue to the first queued writer,
+// which sends it as one call. Under load each request then costs Redis a
+// share of a call instead of a call of its own; with no contention a write
+// goes straight out, with no added wait.
 //
 // A merged call is one atomic script, so the writes in it succeed or fail
 // together, and each write keeps its own outcomes.
 type committer struct {
 	mu    sync.Mutex
-	busy  bool // a sender is in Redis; new writes queue
+	busy  int // senders in Redis; at maxSenders new writes queue
 	queue []*pending
 }
 
@@ -38,13 +44,14 @@ type pending struct {
 }
 
 // do sends w, alone or merged with writes queued beside it, and returns
-// when w's result is in. send is called by one goroutine at a time.
+// when w's result is in. send is called by at most maxSenders goroutines
+// at a time.
 func (c *committer) do(ctx context.Context, w *write, send func(context.Context, []*write) error) error {
 	p := &pending{w: w, ready: make(chan struct{})}
 	p.deadline, p.hasDeadline = ctx.Deadline()
 	c.mu.Lock()
-	if !c.busy {
-		c.busy = true
+	if c.busy < maxSenders {
+		c.busy++
 		c.mu.Unlock()
 		c.flush(ctx, []*pending{p}, send)
 		return p.err
@@ -116,7 +123,7 @@ func lastDeadline(batch []*pending) (time.Time, bool) {
 func (c *committer) handOff() {
 	c.mu.Lock()
 	if len(c.queue) == 0 {
-		c.busy = false
+		c.busy--
 		c.mu.Unlock()
 		return
 	}

@@ -57,6 +57,16 @@ func result(t *testing.T, errs <-chan error) error {
 	}
 }
 
+// occupy starts n writes and waits until each is in send; with n =
+// maxSenders the writes after them queue.
+func occupy(t *testing.T, c *committer, g *gate, errs chan<- error, n int) {
+	t.Helper()
+	for i := range n {
+		go func() { errs <- c.do(context.Background(), writeOf(1, fmt.Sprint("busy", i)), g.send) }()
+		g.next(t)
+	}
+}
+
 func writeOf(n int, name string) *write {
 	w := &write{receivedAt: name}
 	for i := range n {
@@ -87,31 +97,33 @@ func TestCommitterMergesWritesThatQueue(t *testing.T) {
 	var c committer
 	g := newGate()
 	errs := make(chan error, 8)
-	go func() { errs <- c.do(context.Background(), writeOf(1, "first"), g.send) }()
-	g.next(t)
-	// Three writes arrive while the first is in Redis; each waits its turn.
+	occupy(t, &c, g, errs, maxSenders)
+	// Three writes arrive while the senders are in Redis; each waits its turn.
 	for i, name := range []string{"a", "b", "c"} {
 		go func() { errs <- c.do(context.Background(), writeOf(1, name), g.send) }()
 		waitQueued(t, &c, i+1)
 	}
 	g.release <- nil
-	if n := g.next(t); n != 2 {
-		t.Fatalf("second send is call %d", n)
+	if n := g.next(t); n != maxSenders+1 {
+		t.Fatalf("merged send is call %d", n)
 	}
+	// One of the two blocked sends gets each release; either way exactly
+	// one call fails, and only the merged one holds three writes.
+	g.release <- nil
 	g.release <- errors.New("boom")
 	got := map[string]int{}
-	for range 4 {
+	for range maxSenders + 3 {
 		if err := result(t, errs); err != nil {
 			got[err.Error()]++
 		} else {
 			got["ok"]++
 		}
 	}
-	if got["ok"] != 1 || got["boom"] != 3 {
-		t.Errorf("results %v, want the first ok and the merged three failed together", got)
+	if got["ok"]+got["boom"] != maxSenders+3 || (got["boom"] != 1 && got["boom"] != 3) {
+		t.Errorf("results %v: the writes of one call must fail together", got)
 	}
 	var names []string
-	for _, w := range g.calls[1] {
+	for _, w := range g.calls[maxSenders] {
 		names = append(names, w.receivedAt)
 	}
 	if fmt.Sprint(names) != "[a b c]" {
@@ -119,8 +131,8 @@ func TestCommitterMergesWritesThatQueue(t *testing.T) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.busy || len(c.queue) != 0 {
-		t.Errorf("committer not idle after the queue drained: busy %v, %d queued", c.busy, len(c.queue))
+	if c.busy != 0 || len(c.queue) != 0 {
+		t.Errorf("committer not idle after the queue drained: %d busy, %d queued", c.busy, len(c.queue))
 	}
 }
 
@@ -128,8 +140,7 @@ func TestCommitterCapsMergedItems(t *testing.T) {
 	var c committer
 	g := newGate()
 	errs := make(chan error, 8)
-	go func() { errs <- c.do(context.Background(), writeOf(1, "first"), g.send) }()
-	g.next(t)
+	occupy(t, &c, g, errs, maxSenders)
 	sizes := []int{600, 300, 200, 1}
 	for i, n := range sizes {
 		go func() { errs <- c.do(context.Background(), writeOf(n, fmt.Sprint(n)), g.send) }()
@@ -139,14 +150,16 @@ func TestCommitterCapsMergedItems(t *testing.T) {
 		g.release <- nil
 		g.next(t)
 	}
-	g.release <- nil
-	for range 5 {
+	for range maxSenders {
+		g.release <- nil
+	}
+	for range maxSenders + len(sizes) {
 		if err := result(t, errs); err != nil {
 			t.Fatal(err)
 		}
 	}
 	var per []int
-	for _, call := range g.calls[1:] {
+	for _, call := range g.calls[maxSenders:] {
 		n := 0
 		for _, w := range call {
 			n += len(w.items)
@@ -162,14 +175,12 @@ func TestCommitterCapsMergedItems(t *testing.T) {
 func TestCommitterSenderHangingUpDoesNotFailOthers(t *testing.T) {
 	var c committer
 	g := newGate()
-	errs := make(chan error, 4)
-	go func() { errs <- c.do(context.Background(), writeOf(1, "first"), g.send) }()
-	g.next(t)
+	errs := make(chan error, 8)
+	occupy(t, &c, g, errs, maxSenders)
 	leader, hangUp := context.WithCancel(context.Background())
 	go func() { errs <- c.do(leader, writeOf(1, "leader"), g.send) }()
 	waitQueued(t, &c, 1)
-	far := time.Now().Add(time.Hour)
-	other, cancel := context.WithDeadline(context.Background(), far)
+	other, cancel := context.WithDeadline(context.Background(), time.Now().Add(time.Hour))
 	defer cancel()
 	go func() { errs <- c.do(other, writeOf(1, "other"), g.send) }()
 	waitQueued(t, &c, 2)
@@ -177,7 +188,7 @@ func TestCommitterSenderHangingUpDoesNotFailOthers(t *testing.T) {
 	g.release <- nil
 	g.next(t)
 	g.mu.Lock()
-	ctx := g.ctxs[1]
+	ctx := g.ctxs[maxSenders]
 	g.mu.Unlock()
 	if ctx.Err() != nil {
 		t.Errorf("merged call's context is done (%v) because its sender hung up", ctx.Err())
@@ -185,8 +196,10 @@ func TestCommitterSenderHangingUpDoesNotFailOthers(t *testing.T) {
 	if dl, ok := ctx.Deadline(); ok {
 		t.Errorf("merged call has deadline %v; one writer had none", dl)
 	}
-	g.release <- nil
-	for range 3 {
+	for range maxSenders {
+		g.release <- nil
+	}
+	for range maxSenders + 2 {
 		if err := result(t, errs); err != nil {
 			t.Error(err)
 		}
@@ -195,27 +208,32 @@ func TestCommitterSenderHangingUpDoesNotFailOthers(t *testing.T) {
 
 func TestCommitterSurvivesPanickingSend(t *testing.T) {
 	var c committer
-	g := newGate()
+	g, broken := newGate(), newGate()
 	errs := make(chan error, 4)
+	occupy(t, &c, g, errs, maxSenders-1)
 	panics := make(chan any, 1)
 	go func() {
 		defer func() { panics <- recover() }()
-		c.do(context.Background(), writeOf(1, "first"), func(ctx context.Context, ws []*write) error {
-			g.send(ctx, ws)
+		c.do(context.Background(), writeOf(1, "breaks"), func(ctx context.Context, ws []*write) error {
+			broken.send(ctx, ws)
 			panic("send broke")
 		})
 	}()
-	g.next(t)
+	broken.next(t)
 	go func() { errs <- c.do(context.Background(), writeOf(1, "queued"), g.send) }()
 	waitQueued(t, &c, 1)
-	g.release <- nil
+	broken.release <- nil
 	if v := <-panics; v != "send broke" {
 		t.Fatalf("panic %v did not reach the sender", v)
 	}
 	g.next(t) // the queued write still gets sent
-	g.release <- nil
-	if err := result(t, errs); err != nil {
-		t.Fatal(err)
+	for range maxSenders {
+		g.release <- nil
+	}
+	for range maxSenders {
+		if err := result(t, errs); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
