@@ -12,11 +12,20 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	if err != nil {
 		code, b = http.StatusInternalServerError, []byte(`{"error":"encode response"}`)
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)+1))
-	w.WriteHeader(code)
-	w.Write(append(b, '\n'))
+	writeBody(w, code, append(b, '\n'))
 }
+
+// writeBody writes an encoded JSON body, newline included.
+func writeBody(w http.ResponseWriter, code int, b []byte) {
+	h := w.Header()
+	h["Content-Type"] = jsonContentType
+	h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	w.WriteHeader(code)
+	w.Write(b)
+}
+
+// jsonContentType is shared by every response; net/http only reads it.
+var jsonContentType = []string{"application/json"}
 
 // errorBody is every error response: {"error": "..."}.
 type errorBody struct {

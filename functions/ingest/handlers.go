@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -84,8 +85,18 @@ func (f *Function) postStatus(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	writeJSON(w, http.StatusCreated, createdBody{Status: "created", Outcome: outcomeName(res.Outcomes[0])})
+	writeBody(w, http.StatusCreated, createdBodies[res.Outcomes[0]])
 }
+
+// createdBodies are postStatus's answers, encoded once: one per outcome.
+var createdBodies = func() map[store.Outcome][]byte {
+	m := map[store.Outcome][]byte{}
+	for _, o := range []store.Outcome{store.Accepted, store.Unchanged, store.Stale} {
+		b, _ := json.Marshal(createdBody{Status: "created", Outcome: outcomeName(o)})
+		m[o] = append(b, '\n')
+	}
+	return m
+}()
 
 // batchBody answers POST /api/v1/statuses.
 type batchBody struct {

@@ -17,6 +17,9 @@ type metrics struct {
 	duration *prometheus.HistogramVec
 	statuses *prometheus.CounterVec
 	batch    prometheus.Histogram
+
+	// The outcome counters, resolved once: they move on every write.
+	accepted, unchanged, stale prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -37,18 +40,39 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}),
 	}
 	reg.MustRegister(m.requests, m.duration, m.statuses, m.batch)
+	m.accepted = m.statuses.WithLabelValues("accepted")
+	m.unchanged = m.statuses.WithLabelValues("unchanged")
+	m.stale = m.statuses.WithLabelValues("stale")
 	return m
 }
 
-func (m *metrics) observe(route string, code int, d time.Duration) {
-	m.requests.WithLabelValues(route, strconv.Itoa(code)).Inc()
-	m.duration.WithLabelValues(route).Observe(d.Seconds())
+// route returns the recorder of one route's requests.
+func (m *metrics) route(name string) routeMetrics {
+	return routeMetrics{m: m, name: name, duration: m.duration.WithLabelValues(name)}
+}
+
+// routeMetrics records one route's requests; its duration series is
+// resolved once, the code label per request.
+type routeMetrics struct {
+	m        *metrics
+	name     string
+	duration prometheus.Observer
+}
+
+func (r routeMetrics) observe(code int, d time.Duration) {
+	r.m.requests.WithLabelValues(r.name, strconv.Itoa(code)).Inc()
+	r.duration.Observe(d.Seconds())
 }
 
 func (m *metrics) outcomes(res store.Result) {
-	m.statuses.WithLabelValues("accepted").Add(float64(res.Accepted))
-	m.statuses.WithLabelValues("unchanged").Add(float64(res.Unchanged))
-	m.statuses.WithLabelValues("stale").Add(float64(res.Stale))
+	for _, o := range []struct {
+		c prometheus.Counter
+		n int
+	}{{m.accepted, res.Accepted}, {m.unchanged, res.Unchanged}, {m.stale, res.Stale}} {
+		if o.n > 0 {
+			o.c.Add(float64(o.n))
+		}
+	}
 }
 
 func (f *Function) metricsHandler() http.Handler {

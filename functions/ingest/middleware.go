@@ -111,6 +111,7 @@ func (f *Function) recoverPanics(next http.Handler) http.Handler {
 
 // instrument counts requests by route and code and times them.
 func (f *Function) instrument(route string, next http.Handler) http.Handler {
+	rm := f.metrics.route(route)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw, ok := w.(*statusWriter)
@@ -118,6 +119,6 @@ func (f *Function) instrument(route string, next http.Handler) http.Handler {
 			sw = &statusWriter{ResponseWriter: w}
 		}
 		next.ServeHTTP(sw, r)
-		f.metrics.observe(route, sw.code, time.Since(start))
+		rm.observe(sw.code, time.Since(start))
 	})
 }
