@@ -3,7 +3,6 @@ package ingest
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -11,7 +10,6 @@ import (
 	"os/exec"
 	"regexp"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -30,45 +28,33 @@ const (
 )
 
 // benchServer serves a Function over a private redis-server through real
-// HTTP on loopback, logging nothing (a log line per request would measure
-// the logger).
-func benchServer(b *testing.B) (*httptest.Server, *redistest.Server, *http.Client) {
+// HTTP on loopback. The logger discards without formatting: a log line per
+// request would measure the logger, and redis-benchmark's baseline logs
+// nothing either.
+func benchServer(b *testing.B) (*httptest.Server, *redistest.Server) {
 	r := redistest.Start(b)
-	fn := New(Options{Store: store.New(r.Client(), ""), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	fn := New(Options{Store: store.New(r.Client(), ""), Logger: slog.New(slog.DiscardHandler)})
 	srv := httptest.NewServer(fn)
 	b.Cleanup(srv.Close)
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 256}}
-	return srv, r, client
-}
-
-func post(b *testing.B, c *http.Client, url string, body []byte, want int) {
-	resp, err := c.Post(url, "application/json", bytes.NewReader(body))
-	if err != nil {
-		b.Error(err)
-		return
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != want {
-		b.Errorf("status %d, want %d", resp.StatusCode, want)
-	}
+	return srv, r
 }
 
 // BenchmarkSinglePost measures POST /api/v1/status from 32 clients and
 // reports statuses/s beside redis-benchmark's unpipelined HSET rate
 // measured on the same redis-server in the same run.
 func BenchmarkSinglePost(b *testing.B) {
-	srv, r, client := benchServer(b)
+	srv, r := benchServer(b)
 	hset := redisBenchmark(b, r.Addr, 1)
 	var seq atomic.Int64
 	start := time.Now()
 	b.ResetTimer()
-	runClients(b.N, benchClients, func() {
+	runClients(b, srv.Listener.Addr().String(), b.N, benchClients, func(c *loadConn) {
 		i := seq.Add(1)
 		claim := i % benchClaims
-		body := fmt.Appendf(nil, `{"cluster":"cluster-%02d","claimRef":"ns-%d/claim-%d","statusMessage":"message %d","ready":"True","observedAt":"%s"}`,
+		body := fmt.Appendf(c.body[:0], `{"cluster":"cluster-%02d","claimRef":"ns-%d/claim-%d","statusMessage":"message %d","ready":"True","observedAt":"%s"}`,
 			claim%benchClusters, claim%50, claim, i, time.Unix(1_700_000_000, i).UTC().Format(time.RFC3339Nano))
-		post(b, client, srv.URL+"/api/v1/status", body, http.StatusCreated)
+		c.body = body
+		expect(b, c, "/api/v1/status", body, http.StatusCreated)
 	})
 	report(b, float64(b.N)/time.Since(start).Seconds(), hset, "hset-unpipelined/s")
 }
@@ -76,7 +62,7 @@ func BenchmarkSinglePost(b *testing.B) {
 // BenchmarkBatchPost measures POST /api/v1/statuses with 500 items a batch
 // and reports statuses/s beside redis-benchmark's HSET rate with -P 32.
 func BenchmarkBatchPost(b *testing.B) {
-	srv, r, client := benchServer(b)
+	srv, r := benchServer(b)
 	hset := redisBenchmark(b, r.Addr, 32)
 	bodies := make([][]byte, benchClaims/benchBatch)
 	var seq atomic.Int64
@@ -105,29 +91,12 @@ func BenchmarkBatchPost(b *testing.B) {
 	var next atomic.Int64
 	start := time.Now()
 	b.ResetTimer()
-	runClients(b.N, 8, func() {
+	runClients(b, srv.Listener.Addr().String(), b.N, 8, func(c *loadConn) {
 		i := next.Add(1)
 		round := rounds[(i/int64(len(bodies)))%int64(len(rounds))]
-		post(b, client, srv.URL+"/api/v1/statuses", round[i%int64(len(bodies))], http.StatusOK)
+		expect(b, c, "/api/v1/statuses", round[i%int64(len(bodies))], http.StatusOK)
 	})
 	report(b, float64(b.N*benchBatch)/time.Since(start).Seconds(), hset, "hset-P32/s")
-}
-
-// runClients calls fn n times spread over clients goroutines.
-func runClients(n, clients int, fn func()) {
-	var left atomic.Int64
-	left.Store(int64(n))
-	var wg sync.WaitGroup
-	for range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for left.Add(-1) >= 0 {
-				fn()
-			}
-		}()
-	}
-	wg.Wait()
 }
 
 func report(b *testing.B, rate, baseline float64, baselineName string) {
