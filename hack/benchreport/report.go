@@ -206,13 +206,18 @@ func (r report) render(w io.Writer) {
 }
 
 func renderIngest(w io.Writer, rs []result) {
-	fmt.Fprintf(w, "Real HTTP on loopback into a private redis-server; the baseline is\n"+
-		"`redis-benchmark -t hset -c 32` against that same server in the same run.\n\n")
+	fmt.Fprintf(w, "Real HTTP on loopback into a private redis-server, driven by a lean\n"+
+		"keep-alive HTTP/1.1 client; the baseline is `redis-benchmark -t hset -c 32`\n"+
+		"against that same server in the same run. The two floor rows bound what\n"+
+		"the endpoints above them can reach on this machine: the HTTP layer alone\n"+
+		"(no decoding, no Redis), and the store alone (no HTTP, no JSON).\n\n")
 	fmt.Fprintf(w, "| Endpoint | Load | Statuses/s | Baseline HSET/s | Ratio | B/op | allocs/op |\n")
 	fmt.Fprintf(w, "|---|---|---:|---:|---:|---:|---:|\n")
 	rows := []struct{ name, endpoint, load, baseline string }{
 		{"BenchmarkSinglePost", "`POST /api/v1/status`", "1 status per request, 32 clients", "unpipelined"},
+		{"BenchmarkHTTPFloor", "floor: bare net/http, body read, 201", "as above", "unpipelined"},
 		{"BenchmarkBatchPost", "`POST /api/v1/statuses`", "500 statuses per request, 8 clients", "`-P 32`"},
+		{"BenchmarkStoreFloor", "floor: `Store.Apply` of the same records", "as above", "`-P 32`"},
 	}
 	for _, row := range rows {
 		r, ok := find(rs, row.name)

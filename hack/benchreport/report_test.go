@@ -13,6 +13,7 @@ goarch: amd64
 pkg: github.com/stuttgart-things/machinery-status-collector/functions/ingest
 cpu: AMD EPYC
 BenchmarkSinglePost-2   	   61234	     52000 ns/op	     19230 statuses/s	     71234 hset-unpipelined/s	         0.2700 ratio	    6123 B/op	      71 allocs/op
+BenchmarkHTTPFloor-2    	  343705	      8915 ns/op	    152091 hset-unpipelined/s	         0.7375 ratio	    112163 statuses/s
 BenchmarkBatchPost
     bench_test.go:99: some log line
 BenchmarkBatchPost-2    	     480	   7400000 ns/op	     67567 statuses/s	    812345 hset-P32/s	         0.08318 ratio	  901234 B/op	    3012 allocs/op
@@ -34,10 +35,10 @@ BenchmarkReconcile/claims=10000-2   	      10	  90000000 ns/op	         6.000 ca
 
 func TestParse(t *testing.T) {
 	rs := parse(ingestOut)
-	if len(rs) != 2 {
-		t.Fatalf("parsed %d results, want 2: %+v", len(rs), rs)
+	if len(rs) != 3 {
+		t.Fatalf("parsed %d results, want 3: %+v", len(rs), rs)
 	}
-	r := rs[1]
+	r := rs[2]
 	if r.Name != "BenchmarkBatchPost" || r.N != 480 || r.Metrics["statuses/s"] != 67567 || r.Metrics["hset-P32/s"] != 812345 || r.Metrics["allocs/op"] != 3012 {
 		t.Fatalf("batch result: %+v", r)
 	}
@@ -64,7 +65,9 @@ func TestRender(t *testing.T) {
 		"| Cores | 2 |",
 		"| Load average (1/5/15 min) | 1.00 2.00 3.00 at start, 4.00 5.00 6.00 at end |",
 		"| `POST /api/v1/status` | 1 status per request, 32 clients | 19,230 | 71,234 (unpipelined) | 0.27 | 6,123 | 71 |",
+		"| floor: bare net/http, body read, 201 | as above | 112,163 | 152,091 (unpipelined) | 0.738 |",
 		"| `POST /api/v1/statuses` | 500 statuses per request, 8 clients | 67,567 | 812,345 (`-P 32`) | 0.0832 |",
+		"| floor: `Store.Apply` of the same records | as above | not measured |",
 		"| 100,000 | 270 | 2,700 | 55 | 80,000,000 | 900,000 | 120 | 2.25 |",
 		"Scaling: ns/claim at 100,000 claims is 1.12× that at 1,000",
 		"| 10,000 | 6 / 7 | 1 | 90 |",
