@@ -12,10 +12,13 @@ import (
 const maxMergedItems = 1000
 
 // maxSenders is how many merged calls may be in Redis at once. Two keep
-// Redis busy: while one call runs, the next is already built and sent,
-// which large batches need (one sender cost them 20%); single posts merge
-// as well with one as with two.
+// Redis busy: while one call runs, the next is already built and sent.
 const maxSenders = 2
+
+// soloItems is the size from which a write goes out alone, beside the
+// merged calls: it already spreads a script call over many records, and
+// queueing it behind others cost 500-record batches 6-8%.
+const soloItems = 100
 
 // committer merges concurrent writes into one script call (group commit).
 // While maxSenders calls are in Redis, writes that arrive queue up; when
@@ -44,9 +47,12 @@ type pending struct {
 }
 
 // do sends w, alone or merged with writes queued beside it, and returns
-// when w's result is in. send is called by at most maxSenders goroutines
-// at a time.
+// when w's result is in. Small writes share at most maxSenders calls at a
+// time; a write of soloItems or more records is sent at once, alone.
 func (c *committer) do(ctx context.Context, w *write, send func(context.Context, []*write) error) error {
+	if len(w.items) >= soloItems {
+		return send(ctx, []*write{w})
+	}
 	p := &pending{w: w, ready: make(chan struct{})}
 	p.deadline, p.hasDeadline = ctx.Deadline()
 	c.mu.Lock()

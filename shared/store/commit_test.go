@@ -139,11 +139,14 @@ func TestCommitterMergesWritesThatQueue(t *testing.T) {
 func TestCommitterCapsMergedItems(t *testing.T) {
 	var c committer
 	g := newGate()
-	errs := make(chan error, 8)
+	errs := make(chan error, 16)
 	occupy(t, &c, g, errs, maxSenders)
-	sizes := []int{600, 300, 200, 1}
-	for i, n := range sizes {
-		go func() { errs <- c.do(context.Background(), writeOf(n, fmt.Sprint(n)), g.send) }()
+	// Eleven writes just under soloItems: ten fit under maxMergedItems,
+	// the eleventh goes in the next call.
+	size := soloItems - 1
+	queued := maxMergedItems/size + 1
+	for i := range queued {
+		go func() { errs <- c.do(context.Background(), writeOf(size, fmt.Sprint(i)), g.send) }()
 		waitQueued(t, &c, i+1)
 	}
 	for range 2 {
@@ -153,7 +156,7 @@ func TestCommitterCapsMergedItems(t *testing.T) {
 	for range maxSenders {
 		g.release <- nil
 	}
-	for range maxSenders + len(sizes) {
+	for range maxSenders + queued {
 		if err := result(t, errs); err != nil {
 			t.Fatal(err)
 		}
@@ -166,9 +169,34 @@ func TestCommitterCapsMergedItems(t *testing.T) {
 		}
 		per = append(per, n)
 	}
-	// 600+300 fit under 1000; 200 would not; 200+1 go together.
-	if fmt.Sprint(per) != "[900 201]" {
-		t.Errorf("items per merged call %v, want [900 201]", per)
+	if want := fmt.Sprint([]int{(queued - 1) * size, size}); fmt.Sprint(per) != want {
+		t.Errorf("items per merged call %v, want %s", per, want)
+	}
+}
+
+func TestCommitterSendsLargeWritesAlone(t *testing.T) {
+	var c committer
+	g := newGate()
+	errs := make(chan error, 4)
+	occupy(t, &c, g, errs, maxSenders)
+	// Both senders are busy, yet a large write goes straight out.
+	go func() { errs <- c.do(context.Background(), writeOf(soloItems, "large"), g.send) }()
+	if n := g.next(t); n != maxSenders+1 {
+		t.Fatalf("large write was send %d", n)
+	}
+	g.mu.Lock()
+	alone := len(g.calls[maxSenders]) == 1 && g.calls[maxSenders][0].receivedAt == "large"
+	g.mu.Unlock()
+	if !alone {
+		t.Error("large write did not go out alone")
+	}
+	for range maxSenders + 1 {
+		g.release <- nil
+	}
+	for range maxSenders + 1 {
+		if err := result(t, errs); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
