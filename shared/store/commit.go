@@ -11,9 +11,10 @@ import (
 // a queue of large batches cannot make one call block Redis for long.
 const maxMergedItems = 1000
 
-// maxSenders is how many merged calls may be in Redis at once. Two keep
-// Redis busy: while one call runs, the next is already built and sent.
-const maxSenders = 2
+// maxSenders is how many merged calls may be in Redis at once. One merges
+// the most: with 32 clients posting single statuses, a second sender was
+// 3% slower (35k against 36k requests/s); batches do not queue here.
+const maxSenders = 1
 
 // soloItems is the size from which a write goes out alone, beside the
 // merged calls: it already spreads a script call over many records, and

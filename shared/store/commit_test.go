@@ -107,9 +107,11 @@ func TestCommitterMergesWritesThatQueue(t *testing.T) {
 	if n := g.next(t); n != maxSenders+1 {
 		t.Fatalf("merged send is call %d", n)
 	}
-	// One of the two blocked sends gets each release; either way exactly
-	// one call fails, and only the merged one holds three writes.
-	g.release <- nil
+	// maxSenders sends are blocked now; exactly one of them fails, and
+	// only the merged one holds three writes.
+	for range maxSenders - 1 {
+		g.release <- nil
+	}
 	g.release <- errors.New("boom")
 	got := map[string]int{}
 	for range maxSenders + 3 {
