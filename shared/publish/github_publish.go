@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -22,7 +23,9 @@ const commitTrailer = "Generated-by: machinery-status-collector"
 //   - first run: POST trees, POST commits, POST refs, POST pulls, POST
 //     labels (5);
 //   - changed run: POST trees, GET ref, POST commits + PATCH ref (only if
-//     the tree differs), PATCH pull (only if title/body changed) (<= 5);
+//     the tree differs), PATCH pull (only if title/body changed) (<= 5),
+//     and POST labels when the PR lacks one of them (a failed label call
+//     is retried so);
 //   - nothing new since the last run (same base, content and text): none;
 //   - base already holds newContent: GET pull, GET ref, POST comment,
 //     PATCH pull (close), DELETE ref (<= 5; none when nothing is open).
@@ -306,6 +309,7 @@ func (r *run) syncPR(ctx context.Context, d Desired, body, hash string) error {
 		}
 		if pr.GetState() == "open" {
 			r.edited, r.st.BodyHash = true, hash
+			r.addLabels(ctx, pr, d.Labels)
 			return nil
 		}
 		// Closed (or merged) outside the collector: propose afresh.
@@ -346,7 +350,7 @@ func (r *run) openPR(ctx context.Context, d Desired, body, hash string) error {
 		return fmt.Errorf("open pull request %s -> %s: %w", cfg.Branch, cfg.BaseBranch, err)
 	}
 	r.st.PRNumber, r.st.PRURL, r.st.BodyHash = pr.GetNumber(), pr.GetHTMLURL(), hash
-	r.addLabels(ctx, pr.GetNumber(), d.Labels)
+	r.addLabels(ctx, pr, d.Labels)
 	return nil
 }
 
@@ -365,17 +369,28 @@ func (r *run) findOpenPR(ctx context.Context) (*github.PullRequest, error) {
 	return list[0], nil
 }
 
-// addLabels adds labels in their own call; a failure (missing
-// permission, say) is logged and noted, never fatal.
-func (r *run) addLabels(ctx context.Context, number int, labels []string) {
+// addLabels adds the labels pr lacks in their own call, and makes no call
+// when it has them all. It runs whenever a run opens, adopts or edits the
+// PR, so a label that could not be added (missing permission, say) is
+// tried again by the next changed run; a failure is logged and noted,
+// never fatal. The PR GitHub returns lists its labels, so checking costs
+// no call.
+func (r *run) addLabels(ctx context.Context, pr *github.PullRequest, labels []string) {
 	if labels == nil {
 		labels = r.g.cfg.Labels
 	}
-	if len(labels) == 0 {
+	var missing []string
+	for _, l := range labels {
+		if !slices.ContainsFunc(pr.Labels, func(have *github.Label) bool { return have.GetName() == l }) {
+			missing = append(missing, l)
+		}
+	}
+	if len(missing) == 0 {
 		return
 	}
-	if _, _, err := r.c.Issues.AddLabelsToIssue(ctx, r.g.cfg.Owner, r.g.cfg.Repo, number, labels); err != nil {
-		r.g.log.Warn("could not label pull request", "pr", number, "labels", labels, "error", err.Error())
+	number := pr.GetNumber()
+	if _, _, err := r.c.Issues.AddLabelsToIssue(ctx, r.g.cfg.Owner, r.g.cfg.Repo, number, missing); err != nil {
+		r.g.log.Warn("could not label pull request", "pr", number, "labels", missing, "error", err.Error())
 		r.note("labels not added: %v", err)
 	}
 }

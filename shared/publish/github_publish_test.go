@@ -207,6 +207,39 @@ func TestLabelFailureIsNotFatal(t *testing.T) {
 	}
 }
 
+func TestLabelsAreRetriedWhenThePRIsEdited(t *testing.T) {
+	e := newEnv(t, 10)
+	e.srv.Inject(githubfake.Fault{Kind: githubfake.ServerError, Status: 403, Method: "POST", Path: "/labels", Times: 1})
+	e.mustRun(registry(10, 1), desired(1))
+	if got := e.onePR().Labels; len(got) != 0 {
+		t.Fatalf("labels %v after the failed call", got)
+	}
+	// The next changed run edits the PR, sees the labels missing and adds them.
+	o := e.mustRun(registry(10, 2), desired(2))
+	if got := e.onePR().Labels; !reflect.DeepEqual(got, []string{"registry", "automated"}) || o.res.Action != ActionUpdated {
+		t.Fatalf("after the next changed run: %+v, labels %v", o.res, got)
+	}
+	// Labels in place: a changed run makes no label call.
+	before := e.labelCalls()
+	e.mustRun(registry(10, 3), desired(3))
+	if after := e.labelCalls(); after != before {
+		t.Fatalf("%d label calls on a run whose PR had its labels", after-before)
+	}
+}
+
+// labelCalls counts the label requests sent so far.
+func (e *env) labelCalls() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := 0
+	for _, p := range e.paths {
+		if strings.HasSuffix(p, "/labels") {
+			n++
+		}
+	}
+	return n
+}
+
 func TestDesiredLabelsOverrideConfig(t *testing.T) {
 	e := newEnv(t, 10)
 	d := desired(1)

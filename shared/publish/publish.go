@@ -29,7 +29,7 @@ import (
 type Desired struct {
 	Title  string
 	Body   string   // the caller's PR text; a hidden hash marker is appended
-	Labels []string // added once when the PR is opened; nil uses the config's labels
+	Labels []string // added when the PR lacks them (checked when it is opened or edited); nil uses the config's labels
 }
 
 // State is what Publish knows about the PR between runs. It is plain data
