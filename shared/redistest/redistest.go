@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -27,6 +28,8 @@ type Server struct {
 
 	tb     testing.TB
 	dir    string
+	conf   string   // a config file given first, for Sentinel
+	flags  []string // instead of the data flags, when set
 	mu     sync.Mutex
 	proc   *os.Process
 	exited chan error // receives the process's exit once
@@ -37,10 +40,65 @@ type Server struct {
 // the test when redis-server is not installed (make test installs it).
 func Start(tb testing.TB) *Server {
 	tb.Helper()
+	return launch(tb, &Server{tb: tb, dir: tb.TempDir()})
+}
+
+// StartCluster launches a one-node Redis Cluster that serves all 16384
+// slots: the smallest real cluster, enough to run cluster clients and
+// multi-key scripts against.
+func StartCluster(tb testing.TB) *Server {
+	tb.Helper()
+	s := &Server{tb: tb, dir: tb.TempDir()}
+	s.flags = []string{"--save", "", "--appendonly", "no", "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"}
+	launch(tb, s)
+	ctx := context.Background()
+	if err := s.Client().Do(ctx, "CLUSTER", "ADDSLOTSRANGE", 0, 16383).Err(); err != nil {
+		tb.Fatalf("cluster addslotsrange: %v", err)
+	}
+	waitFor(tb, "cluster_state:ok", func() bool {
+		info, err := s.Client().ClusterInfo(ctx).Result()
+		return err == nil && strings.Contains(info, "cluster_state:ok")
+	})
+	return s
+}
+
+// StartSentinel launches a Sentinel that monitors master under name, and
+// returns once it answers for that name.
+func StartSentinel(tb testing.TB, master *Server, name string) *Server {
+	tb.Helper()
+	s := &Server{tb: tb, dir: tb.TempDir(), flags: []string{"--sentinel"}}
+	host, port, _ := net.SplitHostPort(master.Addr)
+	s.conf = filepath.Join(s.dir, "sentinel.conf")
+	conf := fmt.Sprintf("sentinel monitor %s %s %s 1\nsentinel down-after-milliseconds %s 5000\n", name, host, port, name)
+	if err := os.WriteFile(s.conf, []byte(conf), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	launch(tb, s)
+	waitFor(tb, "sentinel knows master "+name, func() bool {
+		addr, err := s.Client().Do(context.Background(), "SENTINEL", "get-master-addr-by-name", name).StringSlice()
+		return err == nil && len(addr) == 2 && net.JoinHostPort(addr[0], addr[1]) == master.Addr
+	})
+	return s
+}
+
+// waitFor polls ok until it holds, failing the test after 10s.
+func waitFor(tb testing.TB, what string, ok func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("redistest: no %s within 10s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// launch starts s on a free port and stops it when the test ends.
+func launch(tb testing.TB, s *Server) *Server {
+	tb.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		tb.Fatalf("redis-server not found: run `make test` (it installs it) or apt-get install redis-server")
 	}
-	s := &Server{tb: tb, dir: tb.TempDir()}
 	var lastErr error
 	for range 5 {
 		port, err := freePort()
@@ -114,10 +172,17 @@ func (s *Server) start() error {
 	defer s.mu.Unlock()
 	_, port, _ := net.SplitHostPort(s.Addr)
 	logFile := filepath.Join(s.dir, "redis-"+port+".log")
-	cmd := exec.Command("redis-server",
-		"--port", port, "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no",
-		"--dir", s.dir, "--logfile", logFile)
+	var args []string
+	if s.conf != "" {
+		args = append(args, s.conf)
+	}
+	flags := s.flags
+	if flags == nil {
+		flags = []string{"--save", "", "--appendonly", "no"}
+	}
+	args = append(args, flags...)
+	args = append(args, "--port", port, "--bind", "127.0.0.1", "--dir", s.dir, "--logfile", logFile)
+	cmd := exec.Command("redis-server", args...)
 	if err := cmd.Start(); err != nil {
 		return err
 	}
