@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/klog/v2"
 
@@ -166,7 +167,7 @@ func TestFleetUnderFaults(t *testing.T) {
 	// reconcile replicas at once.
 	churnStart := time.Now()
 	churnEnd := churnStart.Add(churnFor)
-	var updates atomic.Int64
+	var updates, recreated atomic.Int64
 	var writers sync.WaitGroup
 	for w := range churnWriters {
 		writers.Add(1)
@@ -175,6 +176,11 @@ func TestFleetUnderFaults(t *testing.T) {
 			churn(t, admin, cs, uint64(w), churnEnd, &updates)
 		}()
 	}
+	writers.Add(1)
+	go func() {
+		defer writers.Done()
+		recreate(t, admin, cs, churnEnd, &recreated)
+	}()
 	tickCtx, stopTicks := context.WithCancel(context.Background())
 	ticks := make(chan struct{})
 	go func() {
@@ -290,6 +296,7 @@ func TestFleetUnderFaults(t *testing.T) {
 		time.Sleep(time.Second) // poll interval between reconcile rounds
 	}
 	settled := time.Since(settleStart)
+	checkRecreatedUIDs(t, admin, st, cs)
 
 	pulls := repo.OpenPulls()
 	if len(pulls) != 1 || pulls[0].Head != prBranch {
@@ -348,7 +355,7 @@ func TestFleetUnderFaults(t *testing.T) {
 		t.Errorf("no reconcile was ever skipped as locked: the two replicas never overlapped (outcomes %v)", outcomes)
 	}
 	t.Logf("e2e summary:\n"+
-		"  claims: %d in %d clusters; churn: %d status updates in %s (%d writers, seed %d)\n"+
+		"  claims: %d in %d clusters; churn: %d status updates in %s (%d writers, seed %d), %d claims deleted and recreated\n"+
 		"  faults injected (%d): %s\n"+
 		"  GitHub: %d calls (%d mutating), faults served %v, faults never reached %d\n"+
 		"  reconcile runs by outcome: %v; CloudEvents answered %v\n"+
@@ -356,7 +363,7 @@ func TestFleetUnderFaults(t *testing.T) {
 		"  settled %s after churn stopped; registry file equals the API server for all %d claims; open PRs: 1 (#%d), PRs ever opened: %d\n"+
 		"  log lines scanned: %d in %d streams, no secret found\n"+
 		"  total %s",
-		claimCount, clusterCount, updates.Load(), churned.Round(time.Millisecond), churnWriters, churnSeed,
+		claimCount, clusterCount, updates.Load(), churned.Round(time.Millisecond), churnWriters, churnSeed, recreated.Load(),
 		len(faults), strings.Join(faults, "; "),
 		gh.CallCount(), gh.Mutations(), byFault, gh.PendingFaults(),
 		outcomes, ev.codes(),
@@ -375,7 +382,11 @@ func churn(t *testing.T, admin dynamic.Interface, cs []*cluster, id uint64, end 
 	next := time.Now()
 	for time.Now().Before(end) {
 		c := cs[rng.IntN(len(cs))]
-		claim := c.claims[rng.IntN(len(c.claims))]
+		i := rng.IntN(len(c.claims))
+		if recreated(i) {
+			continue // the recreate writer's; patching one it deleted would fail
+		}
+		claim := c.claims[i]
 		ready := "True"
 		if rng.IntN(10) < 4 {
 			ready = "False"
@@ -391,6 +402,72 @@ func churn(t *testing.T, admin dynamic.Interface, cs []*cluster, id uint64, end 
 		updates.Add(1)
 		next = next.Add(interval)
 		time.Sleep(time.Until(next)) // pacing to the churn rate
+	}
+}
+
+// recreateEvery is how often the recreate writer deletes a claim and
+// creates it again; recreated tells which claims are its own.
+const recreateEvery = time.Second
+
+func recreated(i int) bool { return i%50 == 7 }
+
+// recreate deletes one of its claims and creates it again at once, under
+// the same name but with a new uid, then gives it a status; round robin
+// over the clusters until end. The agent reports the deletion and then
+// the new claim; the registry must end with the new claim's status.
+func recreate(t *testing.T, admin dynamic.Interface, cs []*cluster, end time.Time, count *atomic.Int64) {
+	for n := 0; time.Now().Before(end); n++ {
+		c := cs[n%len(cs)]
+		var own []claimID
+		for i, id := range c.claims {
+			if recreated(i) {
+				own = append(own, id)
+			}
+		}
+		id := own[(n/len(cs))%len(own)]
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err := admin.Resource(id.gvr).Namespace(c.ns).Delete(ctx, id.name, metav1.DeleteOptions{})
+		if err == nil {
+			err = createClaim(ctx, admin, c.ns, id)
+		}
+		if err == nil {
+			err = setStatus(ctx, admin, c.ns, id, "False", fmt.Sprintf("recreated (%d)", n))
+		}
+		cancel()
+		if err != nil {
+			t.Errorf("recreate: %v", err)
+			return
+		}
+		count.Add(1)
+		time.Sleep(recreateEvery) // pacing, not synchronisation
+	}
+}
+
+// checkRecreatedUIDs checks that Redis holds every recreated claim under
+// the uid of its latest incarnation on the API server.
+func checkRecreatedUIDs(t *testing.T, admin dynamic.Interface, st *store.Store, cs []*cluster) {
+	t.Helper()
+	recs, err := st.AllRecords(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := map[string]string{}
+	for _, r := range recs {
+		stored[r.Cluster+"/"+r.ClaimRef] = r.UID
+	}
+	for _, c := range cs {
+		for i, id := range c.claims {
+			if !recreated(i) {
+				continue
+			}
+			obj, err := admin.Resource(id.gvr).Namespace(c.ns).Get(context.Background(), id.name, metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := stored[c.name+"/"+c.ns+"/"+id.name], string(obj.GetUID()); got != want {
+				t.Errorf("%s %s/%s: Redis holds uid %q, the API server %q", c.name, c.ns, id.name, got, want)
+			}
+		}
 	}
 }
 

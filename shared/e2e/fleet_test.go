@@ -172,14 +172,9 @@ func createClaims(t *testing.T, admin dynamic.Interface, cs []*cluster) {
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				obj := &unstructured.Unstructured{Object: map[string]any{
-					"apiVersion": j.id.gvr.GroupVersion().String(), "kind": kindOf(j.id.gvr),
-					"metadata": map[string]any{"namespace": j.ns, "name": j.id.name},
-					"spec":     map[string]any{"size": "small"},
-				}}
-				if _, err := admin.Resource(j.id.gvr).Namespace(j.ns).Create(context.Background(), obj, metav1.CreateOptions{}); err != nil {
+				if err := createClaim(context.Background(), admin, j.ns, j.id); err != nil {
 					select {
-					case errs <- fmt.Errorf("create %s/%s: %w", j.ns, j.id.name, err):
+					case errs <- err:
 					default:
 					}
 				}
@@ -197,6 +192,19 @@ func createClaims(t *testing.T, admin dynamic.Interface, cs []*cluster) {
 	for err := range errs {
 		t.Fatal(err)
 	}
+}
+
+// createClaim creates one claim without status.
+func createClaim(ctx context.Context, admin dynamic.Interface, ns string, id claimID) error {
+	obj := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": id.gvr.GroupVersion().String(), "kind": kindOf(id.gvr),
+		"metadata": map[string]any{"namespace": ns, "name": id.name},
+		"spec":     map[string]any{"size": "small"},
+	}}
+	if _, err := admin.Resource(id.gvr).Namespace(ns).Create(ctx, obj, metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("create %s/%s: %w", ns, id.name, err)
+	}
+	return nil
 }
 
 func kindOf(gvr schema.GroupVersionResource) string {
