@@ -79,15 +79,14 @@ func New(cfg Config, log *slog.Logger) (*Collector, error) {
 		url = "redis://" + m.Addr()
 		log.Info("REDIS_URL is not set: using an embedded in-process Redis; statuses are lost when the process stops", "addr", m.Addr())
 	}
-	rdb, err := store.NewClient(url)
+	st, err := store.Open(url, cfg.Ingest.KeyPrefix)
 	if err != nil {
 		c.Close()
 		return nil, err
 	}
-	c.rdb = rdb
+	c.rdb = st.Client()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	st := store.New(rdb, cfg.Ingest.KeyPrefix)
 	fn := ingest.FromConfig(cfg.Ingest, st, log, reg, reg)
 	mux := http.NewServeMux()
 	mux.Handle("/", fn)
