@@ -28,8 +28,8 @@ type Server struct {
 
 	tb     testing.TB
 	dir    string
-	conf   string   // a config file given first, for Sentinel
-	flags  []string // instead of the data flags, when set
+	conf   string   // set for a Sentinel: its config file
+	extra  []string // flags after the defaults, e.g. cluster mode
 	mu     sync.Mutex
 	proc   *os.Process
 	exited chan error // receives the process's exit once
@@ -48,8 +48,7 @@ func Start(tb testing.TB) *Server {
 // multi-key scripts against.
 func StartCluster(tb testing.TB) *Server {
 	tb.Helper()
-	s := &Server{tb: tb, dir: tb.TempDir()}
-	s.flags = []string{"--save", "", "--appendonly", "no", "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"}
+	s := &Server{tb: tb, dir: tb.TempDir(), extra: []string{"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"}}
 	launch(tb, s)
 	ctx := context.Background()
 	if err := s.Client().Do(ctx, "CLUSTER", "ADDSLOTSRANGE", 0, 16383).Err(); err != nil {
@@ -66,7 +65,7 @@ func StartCluster(tb testing.TB) *Server {
 // returns once it answers for that name.
 func StartSentinel(tb testing.TB, master *Server, name string) *Server {
 	tb.Helper()
-	s := &Server{tb: tb, dir: tb.TempDir(), flags: []string{"--sentinel"}}
+	s := &Server{tb: tb, dir: tb.TempDir()}
 	host, port, _ := net.SplitHostPort(master.Addr)
 	s.conf = filepath.Join(s.dir, "sentinel.conf")
 	conf := fmt.Sprintf("sentinel monitor %s %s %s 1\nsentinel down-after-milliseconds %s 5000\n", name, host, port, name)
@@ -172,15 +171,12 @@ func (s *Server) start() error {
 	defer s.mu.Unlock()
 	_, port, _ := net.SplitHostPort(s.Addr)
 	logFile := filepath.Join(s.dir, "redis-"+port+".log")
-	var args []string
+	// A Sentinel keeps no data, so it takes no persistence flags.
+	args := []string{"--save", "", "--appendonly", "no"}
 	if s.conf != "" {
-		args = append(args, s.conf)
+		args = []string{s.conf, "--sentinel"}
 	}
-	flags := s.flags
-	if flags == nil {
-		flags = []string{"--save", "", "--appendonly", "no"}
-	}
-	args = append(args, flags...)
+	args = append(args, s.extra...)
 	args = append(args, "--port", port, "--bind", "127.0.0.1", "--dir", s.dir, "--logfile", logFile)
 	cmd := exec.Command("redis-server", args...)
 	if err := cmd.Start(); err != nil {
