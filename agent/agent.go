@@ -18,7 +18,6 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
 
 	"github.com/stuttgart-things/machinery-status-collector/agent/config"
@@ -145,7 +144,7 @@ func (a *Agent) Run(ctx context.Context) {
 func Main(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	// client-go logs through klog; send it to the same structured log.
 	klog.SetSlogLogger(log)
-	rc, err := RESTConfig(cfg.Kubeconfig)
+	rc, err := config.RESTConfig(cfg.Kubeconfig)
 	if err != nil {
 		return err
 	}
@@ -183,25 +182,6 @@ func Main(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	a.Run(ctx)
 	log.Info("agent stopped")
 	return nil
-}
-
-// RESTConfig is the in-cluster config when running in a pod, else the
-// kubeconfig at path (KUBECONFIG), else ~/.kube/config.
-func RESTConfig(path string) (*rest.Config, error) {
-	if rc, err := rest.InClusterConfig(); err == nil {
-		return rc, nil
-	} else if !errors.Is(err, rest.ErrNotInCluster) {
-		return nil, fmt.Errorf("in-cluster config: %w", err)
-	}
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	if path != "" {
-		rules.ExplicitPath = path
-	}
-	rc, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig()
-	if err != nil {
-		return nil, fmt.Errorf("kubeconfig (not running in a cluster): %w", err)
-	}
-	return rc, nil
 }
 
 // collectorHTTP is the client for the collector: default transport

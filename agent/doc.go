@@ -5,28 +5,11 @@ collector's POST /api/v1/statuses. agent/cmd is its main.
 
 # Configuration (environment)
 
-	CLUSTER_NAME              required; this cluster's name (DNS-1123 label)
-	COLLECTOR_URL             required; collector base URL (http or https)
-	CLAIM_GROUP               API group of the claim resource; in discovery
-	                          mode it limits discovery to that group
-	CLAIM_VERSION             default v1alpha1 (single-resource mode)
-	CLAIM_RESOURCE            plural resource name; unset = discovery mode:
-	                          every resource in the "claim" category
-	CLAIM_NAMESPACE           namespace to watch; empty = all
-	KUBECONFIG                used when not running in a pod; default ~/.kube/config
-	COLLECTOR_TOKEN           bearer token for the collector, or
-	COLLECTOR_TOKEN_FILE      a file holding it (re-read per request, so a
-	                          rotated Secret applies without a restart)
-	COLLECTOR_CA_FILE         PEM CA to trust for an https collector
-	AGENT_BATCH_SIZE          records per request, default 500, max 1000
-	AGENT_FLUSH_INTERVAL      longest wait to fill a batch, default 1s
-	AGENT_RESYNC_PERIOD       full re-send period, default 10m (±10% jitter), 0 = off
-	AGENT_DISCOVERY_INTERVAL  discovery poll period, default 30s
-	AGENT_MAX_BACKOFF         retry delay cap, default 1m
-	AGENT_METRICS_ADDR        listen address of /healthz /readyz /metrics, default :8080
-	AGENT_LOG_LEVEL           debug, info (default), warn, error
-
-All problems are reported at once at start; no token value is ever logged.
+The agent reads its settings from the environment through shared/config,
+like the functions; the variables, their defaults and meanings are in the
+README's Configuration table, and `agent --help` lists them with their
+defaults. All problems are reported at once at start; no token value is
+ever logged.
 
 # Behaviour
 

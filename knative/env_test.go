@@ -80,7 +80,7 @@ func (c container) koMain() string {
 // helpers, the getenv parameters and os.Getenv/LookupEnv. A string literal
 // that looks like a variable name, passed to one of them, is a read.
 var envReaders = map[string]bool{
-	"Get": true, "String": true, "Int": true, "Duration": true, "Bool": true, "File": true, "Required": true,
+	"Get": true, "String": true, "Alias": true, "Int": true, "Duration": true, "Bool": true, "File": true, "Required": true,
 	"Getenv": true, "LookupEnv": true, "getenv": true,
 	"str": true, "url": true, "intIn": true, "duration": true, "level": true, "parseID": true,
 }
@@ -390,7 +390,7 @@ var wantEnv = func() map[string]map[string][]string {
 	reconcileEnv := []string{"GITHUB_TOKEN", "LOG_FORMAT", "LOG_LEVEL", "RECONCILE_TIMEOUT", "REDIS_URL",
 		"REGISTRY_ADD_MISSING", "REGISTRY_BASE_BRANCH", "REGISTRY_FILE_PATH", "REGISTRY_PR_BRANCH",
 		"REGISTRY_PR_LABELS", "REGISTRY_REPO_NAME", "REGISTRY_REPO_OWNER"}
-	agentEnv := []string{"AGENT_LOG_LEVEL", "CLUSTER_NAME", "COLLECTOR_TOKEN_FILE", "COLLECTOR_URL"}
+	agentEnv := []string{"CLUSTER_NAME", "COLLECTOR_TOKEN_FILE", "COLLECTOR_URL", "LOG_LEVEL"}
 	const agent = "apps/v1 Deployment machinery-status-collector/machinery-status-agent/agent"
 	return map[string]map[string][]string{
 		overlayKnative: {

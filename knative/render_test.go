@@ -256,7 +256,7 @@ func TestManifestFields(t *testing.T) {
 		{agentDir, agentDeploy, at(podContainer, "image"), `"ko://` + modulePath + `/agent/cmd"`},
 		{agentDir, agentBinding, []any{"subjects"}, `[{"kind":"ServiceAccount","name":"machinery-status-agent","namespace":"machinery-status-collector"}]`},
 		// The example for another cluster overrides name, URL and rules.
-		{exampleDir, agentConfig, []any{"data"}, `{"AGENT_LOG_LEVEL":"info","CLUSTER_NAME":"cluster-b","COLLECTOR_URL":"https://ingest.machinery-status-collector.example.com"}`},
+		{exampleDir, agentConfig, []any{"data"}, `{"CLUSTER_NAME":"cluster-b","COLLECTOR_URL":"https://ingest.machinery-status-collector.example.com","LOG_LEVEL":"info"}`},
 		{exampleDir, agentRole, []any{"rules"}, `[{"apiGroups":["database.example.org"],"resources":["postgresqls"],"verbs":["list","watch"]}]`},
 	}
 	rendered := map[string][]*unstructured.Unstructured{}

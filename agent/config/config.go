@@ -1,17 +1,19 @@
-// Package config reads the agent's configuration from its environment.
+// Package config reads the agent's configuration from its environment,
+// through shared/config like the functions: every problem is reported at
+// once, and --help lists the variables with their defaults.
 package config
 
 import (
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
+	sconfig "github.com/stuttgart-things/machinery-status-collector/shared/config"
+	"github.com/stuttgart-things/machinery-status-collector/shared/logging"
 	"github.com/stuttgart-things/machinery-status-collector/shared/status"
 )
 
@@ -24,11 +26,13 @@ const (
 	DefaultResyncPeriod      = 10 * time.Minute
 	DefaultDiscoveryInterval = 30 * time.Second
 	DefaultMaxBackoff        = time.Minute
-	DefaultMetricsAddr       = ":8080"
+	// DefaultMetricsAddr is beside the local collector's :8095 and clear
+	// of the functions' :8080, so all run on one machine.
+	DefaultMetricsAddr = ":8096"
 )
 
 // Config is everything the agent needs to run. The zero value is not
-// usable; build it with FromEnv.
+// usable; build it with FromOS or FromEnv.
 type Config struct {
 	ClusterName  string   // CLUSTER_NAME, required, a DNS-1123 label
 	CollectorURL *url.URL // COLLECTOR_URL, required, http or https
@@ -55,8 +59,7 @@ type Config struct {
 	ResyncPeriod      time.Duration // AGENT_RESYNC_PERIOD, default 10m, 0 disables
 	DiscoveryInterval time.Duration // AGENT_DISCOVERY_INTERVAL, default 30s
 	MaxBackoff        time.Duration // AGENT_MAX_BACKOFF, default 1m
-	MetricsAddr       string        // AGENT_METRICS_ADDR, default :8080
-	LogLevel          slog.Level    // AGENT_LOG_LEVEL, default info
+	MetricsAddr       string        // AGENT_METRICS_ADDR, default :8096
 }
 
 // DiscoveryMode reports whether the agent discovers claim resources by
@@ -66,138 +69,97 @@ func (c *Config) DiscoveryMode() bool { return c.ClaimResource == "" }
 // Getenv looks up one variable; os.Getenv fits.
 type Getenv func(string) string
 
-// FromEnv builds a Config from the environment. It checks every variable
-// and returns all problems at once (joined, one per line), so an operator
-// fixes a Deployment in one round. Secrets never appear in the errors.
+// --help lists what ConfigFromEnv reads.
+var _ = sconfig.Register(ConfigFromEnv)
+
+// FromOS reads the process environment: the agent's settings and its
+// logger (LOG_LEVEL, or the old AGENT_LOG_LEVEL, and LOG_FORMAT). The
+// error lists every problem, one per line; secrets never appear in it.
+func FromOS() (Config, *slog.Logger, error) { return load(sconfig.FromOS()) }
+
+// FromEnv is FromOS over getenv, for tests and checks; the logger it
+// validates is dropped.
 func FromEnv(getenv Getenv) (Config, error) {
-	p := parser{getenv: getenv}
+	c, _, err := load(sconfig.FromFunc(getenv))
+	return c, err
+}
+
+// load reads the settings, then the logger, and joins their problems.
+func load(e *sconfig.Env) (Config, *slog.Logger, error) {
+	c := ConfigFromEnv(e)
+	log := logging.FromEnv(e)
+	return c, log, e.Err()
+}
+
+// ConfigFromEnv reads the agent's variables, recording every problem in e.
+func ConfigFromEnv(e *sconfig.Env) Config {
+	e.Alias("LOG_LEVEL", "AGENT_LOG_LEVEL") // the agent's old name
 	c := Config{
-		ClusterName:    p.str("CLUSTER_NAME"),
-		ClaimGroup:     p.str("CLAIM_GROUP"),
-		ClaimVersion:   p.str("CLAIM_VERSION"),
-		ClaimResource:  p.str("CLAIM_RESOURCE"),
-		ClaimNamespace: p.str("CLAIM_NAMESPACE"),
-		Kubeconfig:     p.str("KUBECONFIG"),
-		CAFile:         p.str("COLLECTOR_CA_FILE"),
-		MetricsAddr:    p.str("AGENT_METRICS_ADDR"),
-	}
-	if c.ClusterName == "" {
-		p.fail("CLUSTER_NAME is required")
-	} else if err := status.ValidateCluster("CLUSTER_NAME", c.ClusterName); err != nil {
-		p.fail("%v", err)
-	}
-	c.CollectorURL = p.url("COLLECTOR_URL")
-	if c.ClaimVersion == "" {
-		c.ClaimVersion = DefaultClaimVersion
+		ClusterName:    clusterName(e),
+		CollectorURL:   collectorURL(e),
+		ClaimGroup:     e.Get("CLAIM_GROUP"),
+		ClaimVersion:   e.String("CLAIM_VERSION", DefaultClaimVersion),
+		ClaimResource:  e.Get("CLAIM_RESOURCE"),
+		ClaimNamespace: e.Get("CLAIM_NAMESPACE"),
+		Kubeconfig:     e.Get("KUBECONFIG"),
+		CAFile:         e.Get("COLLECTOR_CA_FILE"),
+		MetricsAddr:    e.String("AGENT_METRICS_ADDR", DefaultMetricsAddr),
 	}
 	if c.ClaimResource != "" && c.ClaimGroup == "" {
-		p.fail("CLAIM_GROUP is required when CLAIM_RESOURCE is set")
+		e.Fail("CLAIM_GROUP", "is required when CLAIM_RESOURCE is set")
 	}
-	if c.MetricsAddr == "" {
-		c.MetricsAddr = DefaultMetricsAddr
+	c.Token = token(e)
+	c.CertPool = certPool(e, c.CAFile)
+	c.BatchSize = e.Int("AGENT_BATCH_SIZE", DefaultBatchSize, 1, MaxBatchSize)
+	c.FlushInterval = e.Duration("AGENT_FLUSH_INTERVAL", DefaultFlushInterval, time.Millisecond)
+	c.ResyncPeriod = resyncPeriod(e)
+	c.DiscoveryInterval = e.Duration("AGENT_DISCOVERY_INTERVAL", DefaultDiscoveryInterval, 100*time.Millisecond)
+	c.MaxBackoff = e.Duration("AGENT_MAX_BACKOFF", DefaultMaxBackoff, 100*time.Millisecond)
+	return c
+}
+
+// clusterName is the required CLUSTER_NAME, checked as the ingest checks
+// a batch's cluster.
+func clusterName(e *sconfig.Env) string {
+	name := e.Required("CLUSTER_NAME", "this cluster's name, a DNS-1123 label")
+	if name != "" {
+		e.Add(status.ValidateCluster("CLUSTER_NAME", name))
 	}
-	c.Token = p.token()
-	c.CertPool = p.certPool(c.CAFile)
-	c.BatchSize = p.intIn("AGENT_BATCH_SIZE", DefaultBatchSize, 1, MaxBatchSize)
-	c.FlushInterval = p.duration("AGENT_FLUSH_INTERVAL", DefaultFlushInterval, time.Millisecond, false)
-	c.ResyncPeriod = p.duration("AGENT_RESYNC_PERIOD", DefaultResyncPeriod, time.Second, true)
-	c.DiscoveryInterval = p.duration("AGENT_DISCOVERY_INTERVAL", DefaultDiscoveryInterval, 100*time.Millisecond, false)
-	c.MaxBackoff = p.duration("AGENT_MAX_BACKOFF", DefaultMaxBackoff, 100*time.Millisecond, false)
-	c.LogLevel = p.level("AGENT_LOG_LEVEL")
-	return c, p.err()
+	return name
 }
 
-// parser collects problems instead of stopping at the first.
-type parser struct {
-	getenv   Getenv
-	problems []error
-}
-
-// fail records one problem.
-func (p *parser) fail(format string, args ...any) {
-	p.problems = append(p.problems, fmt.Errorf(format, args...))
-}
-
-// err joins every recorded problem, nil when there were none.
-func (p *parser) err() error {
-	if len(p.problems) == 0 {
-		return nil
-	}
-	return fmt.Errorf("invalid agent configuration:\n%w", errors.Join(p.problems...))
-}
-
-// str is a trimmed variable; surrounding blanks are a copy-paste accident.
-func (p *parser) str(name string) string { return strings.TrimSpace(p.getenv(name)) }
-
-// url parses a required http(s) URL with a host; nil after a problem.
-func (p *parser) url(name string) *url.URL {
-	raw := p.str(name)
+// collectorURL parses the required http(s) COLLECTOR_URL with a host;
+// nil after a problem.
+func collectorURL(e *sconfig.Env) *url.URL {
+	raw := e.Required("COLLECTOR_URL", "the collector's base URL, http:// or https://")
 	if raw == "" {
-		p.fail("%s is required", name)
 		return nil
 	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		p.fail("%s %q must be an http:// or https:// URL", name, raw)
+		e.Fail("COLLECTOR_URL", "%q must be an http:// or https:// URL", raw)
 		return nil
 	}
 	return u
 }
 
-// intIn parses an integer in [lo, hi], def when unset or invalid.
-func (p *parser) intIn(name string, def, lo, hi int) int {
-	raw := p.str(name)
-	if raw == "" {
-		return def
-	}
-	n, err := strconv.Atoi(raw)
-	if err != nil || n < lo || n > hi {
-		p.fail("%s %q must be an integer from %d to %d", name, raw, lo, hi)
-		return def
-	}
-	return n
-}
-
-// duration parses a Go duration of at least lo; zeroOK allows "0" to
-// switch the feature off.
-func (p *parser) duration(name string, def, lo time.Duration, zeroOK bool) time.Duration {
-	raw := p.str(name)
-	if raw == "" {
-		return def
-	}
-	d, err := time.ParseDuration(raw)
-	switch {
-	case err != nil:
-		p.fail("%s %q must be a Go duration such as 1s or 10m", name, raw)
-	case d == 0 && zeroOK:
+// resyncPeriod is AGENT_RESYNC_PERIOD: at least a second, or 0 to switch
+// the periodic full re-send off.
+func resyncPeriod(e *sconfig.Env) time.Duration {
+	if d, err := time.ParseDuration(e.Get("AGENT_RESYNC_PERIOD")); err == nil && d == 0 {
 		return 0
-	case d < lo:
-		p.fail("%s %q must be at least %s", name, raw, lo)
-	default:
-		return d
 	}
-	return def
-}
-
-// level parses a slog level name, info when unset.
-func (p *parser) level(name string) slog.Level {
-	var l slog.Level
-	if raw := p.str(name); raw != "" {
-		if err := l.UnmarshalText([]byte(raw)); err != nil {
-			p.fail("%s %q must be debug, info, warn or error", name, raw)
-		}
-	}
-	return l
+	return e.Duration("AGENT_RESYNC_PERIOD", DefaultResyncPeriod, time.Second)
 }
 
 // token picks COLLECTOR_TOKEN or COLLECTOR_TOKEN_FILE (not both) and checks
 // the file is readable now, so a wrong mount fails at start.
-func (p *parser) token() func() (string, error) {
-	literal := p.str("COLLECTOR_TOKEN")
-	file := p.str("COLLECTOR_TOKEN_FILE")
+func token(e *sconfig.Env) func() (string, error) {
+	literal := e.Get("COLLECTOR_TOKEN")
+	file := e.Get("COLLECTOR_TOKEN_FILE")
 	switch {
 	case literal != "" && file != "":
-		p.fail("set only one of COLLECTOR_TOKEN and COLLECTOR_TOKEN_FILE")
+		e.Fail("COLLECTOR_TOKEN", "set only one of COLLECTOR_TOKEN and COLLECTOR_TOKEN_FILE")
 		return nil
 	case literal != "":
 		return func() (string, error) { return literal, nil }
@@ -214,7 +176,7 @@ func (p *parser) token() func() (string, error) {
 			return tok, nil
 		}
 		if _, err := read(); err != nil {
-			p.fail("%v", err)
+			e.Fail("COLLECTOR_TOKEN_FILE", "%v", err)
 		}
 		return read
 	}
@@ -223,14 +185,13 @@ func (p *parser) token() func() (string, error) {
 
 // certPool is the system roots plus the PEM certificates in file; nil
 // without file or after a problem.
-func (p *parser) certPool(file string) *x509.CertPool {
+func certPool(e *sconfig.Env, file string) *x509.CertPool {
 	if file == "" {
 		return nil
 	}
-	pem, err := os.ReadFile(file)
-	if err != nil {
-		p.fail("read COLLECTOR_CA_FILE: %v", err)
-		return nil
+	pem := e.File("COLLECTOR_CA_FILE")
+	if pem == nil {
+		return nil // e.File recorded why
 	}
 	pool, err := x509.SystemCertPool()
 	if err != nil {
@@ -238,7 +199,7 @@ func (p *parser) certPool(file string) *x509.CertPool {
 		pool = x509.NewCertPool()
 	}
 	if !pool.AppendCertsFromPEM(pem) {
-		p.fail("COLLECTOR_CA_FILE %s holds no PEM certificate", file)
+		e.Fail("COLLECTOR_CA_FILE", "%s holds no PEM certificate", file)
 		return nil
 	}
 	return pool

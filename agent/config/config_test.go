@@ -18,7 +18,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !c.DiscoveryMode() || c.ClaimVersion != "v1alpha1" || c.BatchSize != 500 || c.FlushInterval != time.Second ||
-		c.ResyncPeriod != 10*time.Minute || c.DiscoveryInterval != 30*time.Second || c.MetricsAddr != ":8080" ||
+		c.ResyncPeriod != 10*time.Minute || c.DiscoveryInterval != 30*time.Second || c.MetricsAddr != ":8096" ||
 		c.MaxBackoff != time.Minute || c.Token != nil || c.CertPool != nil {
 		t.Fatalf("defaults: %+v", c)
 	}
@@ -34,12 +34,13 @@ func TestSingleResourceAndTunables(t *testing.T) {
 		"CLAIM_GROUP": "database.example.org", "CLAIM_RESOURCE": "postgresqls", "CLAIM_VERSION": "v1",
 		"CLAIM_NAMESPACE": "team-a", "COLLECTOR_TOKEN_FILE": tok,
 		"AGENT_BATCH_SIZE": "1000", "AGENT_FLUSH_INTERVAL": "250ms", "AGENT_RESYNC_PERIOD": "0",
-		"AGENT_METRICS_ADDR": "127.0.0.1:9000", "AGENT_LOG_LEVEL": "debug",
+		"AGENT_METRICS_ADDR": "127.0.0.1:9000", "LOG_LEVEL": "debug", "LOG_FORMAT": "text",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.DiscoveryMode() || c.ClaimVersion != "v1" || c.BatchSize != 1000 || c.FlushInterval != 250*time.Millisecond || c.ResyncPeriod != 0 {
+	if c.DiscoveryMode() || c.ClaimVersion != "v1" || c.BatchSize != 1000 || c.FlushInterval != 250*time.Millisecond ||
+		c.ResyncPeriod != 0 || c.MetricsAddr != "127.0.0.1:9000" {
 		t.Fatalf("parsed: %+v", c)
 	}
 	if got, err := c.Token(); err != nil || got != "abc" {
@@ -54,6 +55,7 @@ func TestSingleResourceAndTunables(t *testing.T) {
 	}
 }
 
+// Every problem, the logger's included, in one error with exact lines.
 func TestReportsAllProblemsAtOnce(t *testing.T) {
 	_, err := FromEnv(env(map[string]string{
 		"CLUSTER_NAME":         "Not_A_Label",
@@ -66,25 +68,59 @@ func TestReportsAllProblemsAtOnce(t *testing.T) {
 		"AGENT_FLUSH_INTERVAL": "soon",
 		"AGENT_RESYNC_PERIOD":  "10ms",
 		"AGENT_LOG_LEVEL":      "loud",
+		"LOG_FORMAT":           "xml",
 	}))
-	if err == nil {
-		t.Fatal("want error")
+	want := `invalid configuration (10 problems):
+  CLUSTER_NAME: "Not_A_Label" must be a DNS-1123 label (lower-case letters, digits and '-', starting and ending with a letter or digit)
+  COLLECTOR_URL: "ftp://x" must be an http:// or https:// URL
+  CLAIM_GROUP: is required when CLAIM_RESOURCE is set
+  COLLECTOR_TOKEN: set only one of COLLECTOR_TOKEN and COLLECTOR_TOKEN_FILE
+  COLLECTOR_CA_FILE: cannot read /nonexistent/ca.pem: no such file or directory
+  AGENT_BATCH_SIZE: 5000 is out of range [1, 1000]
+  AGENT_FLUSH_INTERVAL: "soon" is not a duration like 30s or 5m
+  AGENT_RESYNC_PERIOD: 10ms is shorter than the minimum 1s
+  LOG_LEVEL: "loud" is not one of debug, info, warn, error
+  LOG_FORMAT: "xml" is not json or text`
+	if err == nil || err.Error() != want {
+		t.Fatalf("err =\n%v\nwant\n%s", err, want)
 	}
-	msg := err.Error()
-	for _, want := range []string{"CLUSTER_NAME", "COLLECTOR_URL", "CLAIM_GROUP is required", "only one of COLLECTOR_TOKEN",
-		"COLLECTOR_CA_FILE", "AGENT_BATCH_SIZE", "AGENT_FLUSH_INTERVAL", "AGENT_RESYNC_PERIOD", "AGENT_LOG_LEVEL"} {
-		if !strings.Contains(msg, want) {
-			t.Errorf("error lacks %q:\n%s", want, msg)
-		}
-	}
-	if strings.Contains(msg, "do-not-print-me") {
+	if strings.Contains(err.Error(), "do-not-print-me") {
 		t.Error("token value in the error")
+	}
+}
+
+// LOG_LEVEL wins over the old AGENT_LOG_LEVEL, which still works alone.
+func TestLogLevelAlias(t *testing.T) {
+	base := map[string]string{"CLUSTER_NAME": "c1", "COLLECTOR_URL": "http://x"}
+	for _, tc := range []struct {
+		env     map[string]string
+		wantErr string
+	}{
+		{map[string]string{"AGENT_LOG_LEVEL": "debug"}, ""},
+		{map[string]string{"AGENT_LOG_LEVEL": "loud"}, `LOG_LEVEL: "loud"`},
+		{map[string]string{"AGENT_LOG_LEVEL": "loud", "LOG_LEVEL": "warn"}, ""},
+		{map[string]string{"LOG_LEVEL": "loud"}, `LOG_LEVEL: "loud"`},
+	} {
+		m := map[string]string{}
+		for k, v := range base {
+			m[k] = v
+		}
+		for k, v := range tc.env {
+			m[k] = v
+		}
+		_, err := FromEnv(env(m))
+		if (err == nil) != (tc.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tc.wantErr)) {
+			t.Errorf("%v: err = %v, want %q", tc.env, err, tc.wantErr)
+		}
 	}
 }
 
 func TestRequiredVariables(t *testing.T) {
 	_, err := FromEnv(env(nil))
-	if err == nil || !strings.Contains(err.Error(), "CLUSTER_NAME is required") || !strings.Contains(err.Error(), "COLLECTOR_URL is required") {
+	want := `invalid configuration (2 problems):
+  CLUSTER_NAME: is required (this cluster's name, a DNS-1123 label)
+  COLLECTOR_URL: is required (the collector's base URL, http:// or https://)`
+	if err == nil || err.Error() != want {
 		t.Fatalf("err = %v", err)
 	}
 }

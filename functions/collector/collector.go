@@ -35,6 +35,9 @@ type Config struct {
 	Interval time.Duration
 }
 
+// --help lists what ConfigFromEnv reads.
+var _ = config.Register(ConfigFromEnv)
+
 // ConfigFromEnv reads the collector's variables, recording problems in e.
 // Reconcile is configured only when REGISTRY_FILE_PATH or GitHub
 // credentials are set, so `make run` works with no settings at all.
@@ -44,6 +47,7 @@ func ConfigFromEnv(e *config.Env) Config {
 		Ingest:   ingest.ConfigFromEnv(e),
 		Interval: e.Duration("COLLECTOR_RECONCILE_INTERVAL", 5*time.Minute, time.Second),
 	}
+	store.CheckURL(e, c.Ingest.RedisURL)
 	if e.Get("REGISTRY_FILE_PATH") != "" || e.Get("GITHUB_TOKEN") != "" || e.Get("GITHUB_APP_ID") != "" {
 		rc := reconcile.ConfigFromEnv(e)
 		if e.Get("RECONCILE_WARMUP") == "" {

@@ -123,3 +123,16 @@ func TestLocalReconcile(t *testing.T) {
 		t.Fatal("the local publisher modified the registry file on disk")
 	}
 }
+
+// A bad REDIS_URL scheme is one of the problems reported at start, beside
+// the others, not a second round after they are fixed.
+func TestConfigReportsRedisSchemeWithOtherProblems(t *testing.T) {
+	e := config.FromMap(map[string]string{"REDIS_URL": "http://x", "COLLECTOR_PORT": "0"})
+	ConfigFromEnv(e)
+	want := `invalid configuration (2 problems):
+  COLLECTOR_PORT: 0 is out of range [1, 65535]
+  REDIS_URL: scheme "http" not supported (use redis, rediss, unix, redis+sentinel or redis+cluster)`
+	if err := e.Err(); err == nil || err.Error() != want {
+		t.Fatalf("Err() =\n%v\nwant\n%s", err, want)
+	}
+}

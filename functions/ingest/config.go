@@ -18,6 +18,9 @@ type Config struct {
 	RequestTimeout time.Duration
 }
 
+// --help lists what ConfigFromEnv reads.
+var _ = config.Register(ConfigFromEnv)
+
 // ConfigFromEnv reads the ingest variables, recording every problem in e.
 func ConfigFromEnv(e *config.Env) Config {
 	c := Config{

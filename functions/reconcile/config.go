@@ -31,6 +31,9 @@ type Config struct {
 	MetricsPort int
 }
 
+// --help lists what ConfigFromEnv reads.
+var _ = config.Register(ConfigFromEnv)
+
 // ConfigFromEnv reads the reconcile variables, recording every problem in e.
 func ConfigFromEnv(e *config.Env) Config {
 	pc, err := publish.ConfigFromEnv(e.Get)

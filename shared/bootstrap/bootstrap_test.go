@@ -38,8 +38,19 @@ func TestFromEnvOpensTheStore(t *testing.T) {
 	if err != nil || p.Store == nil || p.Log == nil || p.Config.other != "x" {
 		t.Fatalf("FromEnv = %+v, %v", p, err)
 	}
+}
+
+// A bad REDIS_URL scheme is reported with the other problems, not after
+// they are fixed.
+func TestFromEnvReportsTheSchemeInOnePass(t *testing.T) {
 	t.Setenv("REDIS_URL", "http://nope")
-	if _, err := FromEnv("fn", read, redisOf); err == nil || !strings.HasPrefix(err.Error(), "fn: REDIS_URL: scheme") {
-		t.Fatalf("bad scheme: %v", err)
+	t.Setenv("OTHER", "")
+	t.Setenv("LOG_LEVEL", "")
+	_, err := FromEnv("fn", read, redisOf)
+	want := `fn: invalid configuration (2 problems):
+  OTHER: is required (a test value)
+  REDIS_URL: scheme "http" not supported (use redis, rediss, unix, redis+sentinel or redis+cluster)`
+	if err == nil || err.Error() != want {
+		t.Fatalf("err =\n%v\nwant\n%s", err, want)
 	}
 }

@@ -12,10 +12,23 @@ import (
 	"time"
 )
 
-// Env reads variables through Lookup and remembers each problem.
+// Env reads variables through Lookup, remembers each problem, and records
+// every variable it was asked for with its default (see Vars), which is
+// what --help prints.
 type Env struct {
-	lookup func(string) (string, bool)
-	errs   []error
+	lookup  func(string) (string, bool)
+	errs    []error
+	vars    []Var
+	aliases map[string]string // new name -> old name
+}
+
+// Var is one variable a loader read: its name, the default it declared
+// ("" when none), whether it is required, and the old name it is also
+// read under.
+type Var struct {
+	Name, Default string
+	Required      bool
+	Alias         string
 }
 
 // FromOS reads the process environment.
@@ -26,14 +39,54 @@ func FromMap(m map[string]string) *Env {
 	return &Env{lookup: func(k string) (string, bool) { v, ok := m[k]; return v, ok }}
 }
 
-// Get returns the trimmed value of name, or "" when unset.
+// FromFunc reads variables through getenv, where unset and empty are alike.
+func FromFunc(getenv func(string) string) *Env {
+	return &Env{lookup: func(k string) (string, bool) { v := getenv(k); return v, v != "" }}
+}
+
+// Alias makes name also readable under its old name: when name is unset,
+// old's value is used. Call it before name is read.
+func (e *Env) Alias(name, old string) {
+	if e.aliases == nil {
+		e.aliases = map[string]string{}
+	}
+	e.aliases[name] = old
+	e.note(name, "", false).Alias = old
+}
+
+// Vars returns every variable read so far, in the order of first read.
+func (e *Env) Vars() []Var { return e.vars }
+
+// note records that name was read, with its default and whether it is
+// required, keeping what an earlier read declared.
+func (e *Env) note(name, def string, required bool) *Var {
+	for i := range e.vars {
+		if v := &e.vars[i]; v.Name == name {
+			if v.Default == "" {
+				v.Default = def
+			}
+			v.Required = v.Required || required
+			return v
+		}
+	}
+	e.vars = append(e.vars, Var{Name: name, Default: def, Required: required})
+	return &e.vars[len(e.vars)-1]
+}
+
+// Get returns the trimmed value of name (or of its alias when name is
+// unset), or "" when unset.
 func (e *Env) Get(name string) string {
-	v, _ := e.lookup(name)
+	e.note(name, "", false)
+	v, ok := e.lookup(name)
+	if old, aliased := e.aliases[name]; aliased && (!ok || strings.TrimSpace(v) == "") {
+		v, _ = e.lookup(old)
+	}
 	return strings.TrimSpace(v)
 }
 
 // String returns name's value, or def when unset or empty.
 func (e *Env) String(name, def string) string {
+	e.note(name, def, false)
 	if v := e.Get(name); v != "" {
 		return v
 	}
@@ -42,6 +95,7 @@ func (e *Env) String(name, def string) string {
 
 // Required returns name's value and records an error when it is unset or empty.
 func (e *Env) Required(name, hint string) string {
+	e.note(name, "", true)
 	v := e.Get(name)
 	if v == "" {
 		e.Fail(name, "is required (%s)", hint)
@@ -51,6 +105,7 @@ func (e *Env) Required(name, hint string) string {
 
 // Int returns name as an integer within [min, max], or def when unset.
 func (e *Env) Int(name string, def, min, max int) int {
+	e.note(name, strconv.Itoa(def), false)
 	v := e.Get(name)
 	if v == "" {
 		return def
@@ -69,6 +124,7 @@ func (e *Env) Int(name string, def, min, max int) int {
 
 // Duration returns name as a Go duration of at least min, or def when unset.
 func (e *Env) Duration(name string, def, min time.Duration) time.Duration {
+	e.note(name, formatDuration(def), false)
 	v := e.Get(name)
 	if v == "" {
 		return def
@@ -87,6 +143,7 @@ func (e *Env) Duration(name string, def, min time.Duration) time.Duration {
 
 // Bool returns name as a boolean (true/false/1/0), or def when unset.
 func (e *Env) Bool(name string, def bool) bool {
+	e.note(name, strconv.FormatBool(def), false)
 	v := e.Get(name)
 	if v == "" {
 		return def
@@ -129,7 +186,11 @@ func (e *Env) Err() error {
 	for i, err := range e.errs {
 		msgs[i] = "  " + err.Error()
 	}
-	return fmt.Errorf("invalid configuration (%d problems):\n%s", len(e.errs), strings.Join(msgs, "\n"))
+	noun := "problems"
+	if len(e.errs) == 1 {
+		noun = "problem"
+	}
+	return fmt.Errorf("invalid configuration (%d %s):\n%s", len(e.errs), noun, strings.Join(msgs, "\n"))
 }
 
 // Add records problems that already name their variable, such as the
@@ -143,4 +204,16 @@ func (e *Env) Add(err error) {
 			e.errs = append(e.errs, errors.New(line))
 		}
 	}
+}
+
+// formatDuration writes d as an operator would type it: 5m, not 5m0s.
+func formatDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

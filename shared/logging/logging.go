@@ -9,6 +9,9 @@ import (
 	"github.com/stuttgart-things/machinery-status-collector/shared/config"
 )
 
+// --help lists LOG_LEVEL and LOG_FORMAT wherever a logger is built.
+var _ = config.Register(FromEnv)
+
 // FromEnv returns a logger writing to stderr: JSON by default (LOG_FORMAT=text
 // for humans), at LOG_LEVEL (debug, info, warn, error; default info).
 // Problems are recorded in e.

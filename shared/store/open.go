@@ -9,12 +9,30 @@ import (
 	"github.com/stuttgart-things/machinery-status-collector/shared/config"
 )
 
-// RequireURL records a problem in e when REDIS_URL is empty: the deployed
-// functions need a Redis; only the local run embeds one instead.
+// RequireURL records a problem in e when REDIS_URL is empty or does not
+// parse (see CheckURL): the deployed functions need a Redis; only the
+// local run embeds one instead.
 func RequireURL(e *config.Env, url string) {
 	if url == "" {
 		e.Fail("REDIS_URL", "is required (redis://host:6379, rediss://, unix://, redis+sentinel:// or redis+cluster://)")
+		return
 	}
+	CheckURL(e, url)
+}
+
+// CheckURL records a problem in e when a set REDIS_URL has an unknown
+// scheme or does not parse, so it is reported with every other problem
+// instead of after they are fixed. It connects to nothing.
+func CheckURL(e *config.Env, url string) {
+	if url == "" {
+		return
+	}
+	rdb, err := NewClient(url)
+	if err != nil {
+		e.Add(err)
+		return
+	}
+	rdb.Close()
 }
 
 // Open connects to the Redis at rawURL (see NewClient) and returns a store

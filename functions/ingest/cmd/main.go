@@ -9,9 +9,11 @@ import (
 	"github.com/GoogleCloudPlatform/functions-framework-go/funcframework"
 
 	"github.com/stuttgart-things/machinery-status-collector/functions/ingest"
+	"github.com/stuttgart-things/machinery-status-collector/shared/config"
 )
 
 func main() {
+	config.ExitOnHelp("ingest: the ingest function (FUNCTION_TARGET=ingest) under functions-framework on $PORT")
 	if _, err := ingest.Default(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)

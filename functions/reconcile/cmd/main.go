@@ -14,9 +14,11 @@ import (
 	"github.com/GoogleCloudPlatform/functions-framework-go/funcframework"
 
 	"github.com/stuttgart-things/machinery-status-collector/functions/reconcile"
+	"github.com/stuttgart-things/machinery-status-collector/shared/config"
 )
 
 func main() {
+	config.ExitOnHelp("reconcile [--once]: the reconcile function (FUNCTION_TARGET=reconcile) under functions-framework on $PORT; --once runs one reconcile, prints its result JSON and exits")
 	once := flag.Bool("once", false, "run one reconcile, print its result JSON, exit non-zero on failure")
 	flag.Parse()
 	if *once {
