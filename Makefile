@@ -11,7 +11,7 @@ TESTFLAGS ?= -race -count=1 -timeout 45m
 
 COMMANDS := collector:./functions/collector/cmd ingest:./functions/ingest/cmd reconcile:./functions/reconcile/cmd agent:./agent/cmd
 
-.PHONY: all build run test bench lint redis-server test-deps kube-apiserver
+.PHONY: all build run run-agent flip-claim test bench lint redis-server test-deps kube-apiserver
 
 all: lint test
 
@@ -26,6 +26,18 @@ build:
 ## run: start the collector locally on COLLECTOR_PORT (default 8095)
 run:
 	$(GO) run -ldflags "$(LDFLAGS)" ./functions/collector/cmd
+
+## run-agent: the agent against a local kube-apiserver + etcd (hack/kube-up)
+## with the sample claim CRD and claims of examples/claims, reporting to
+## COLLECTOR_URL (default: make run's http://localhost:8095) as CLUSTER_NAME
+run-agent: kube-apiserver
+	$(GO) run ./hack/kube-up -apply examples/claims -- env CLUSTER_NAME=$${CLUSTER_NAME:-local} \
+		COLLECTOR_URL=$${COLLECTOR_URL:-http://localhost:8095} LOG_FORMAT=$${LOG_FORMAT:-text} \
+		$(GO) run -ldflags "$(LDFLAGS)" ./agent/cmd
+
+## flip-claim: flip the Ready condition of CLAIM (namespace/name) in make run-agent's cluster
+flip-claim:
+	$(GO) run ./hack/kube-up -flip $(CLAIM)
 
 ## test: install test dependencies, then run every test with -race
 test: test-deps
