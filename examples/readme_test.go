@@ -143,6 +143,10 @@ func TestReadmeWalkthrough(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	// --help answers before anything starts, with the variables and defaults.
+	if out, err := exec.Command(bin, "--help").Output(); err != nil || !regexp.MustCompile(`(?m)^  COLLECTOR_PORT +8095$`).Match(out) {
+		t.Fatalf("collector --help: %v\n%s", err, out)
+	}
 	examples, err := filepath.Abs(".")
 	if err != nil {
 		t.Fatal(err)
