@@ -137,7 +137,7 @@ func installCRDs(ctx context.Context, dyn dynamic.Interface, crds []*unstructure
 			return err
 		}
 		for i := range list.Items {
-			if established(&list.Items[i]) {
+			if kubetest.Established(&list.Items[i]) {
 				delete(pending, list.Items[i].GetName())
 			}
 		}
@@ -158,7 +158,7 @@ func installCRDs(ctx context.Context, dyn dynamic.Interface, crds []*unstructure
 				if !ok {
 					break events
 				}
-				if u, ok := ev.Object.(*unstructured.Unstructured); ok && established(u) {
+				if u, ok := ev.Object.(*unstructured.Unstructured); ok && kubetest.Established(u) {
 					delete(pending, u.GetName())
 				}
 			}
@@ -168,17 +168,6 @@ func installCRDs(ctx context.Context, dyn dynamic.Interface, crds []*unstructure
 			return nil
 		}
 	}
-}
-
-func established(crd *unstructured.Unstructured) bool {
-	conds, _, _ := unstructured.NestedSlice(crd.Object, "status", "conditions")
-	for _, c := range conds {
-		m, _ := c.(map[string]any)
-		if m["type"] == "Established" && m["status"] == "True" {
-			return true
-		}
-	}
-	return false
 }
 
 func keys(m map[string]bool) []string {

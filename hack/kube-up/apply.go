@@ -22,6 +22,8 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
+
+	"github.com/stuttgart-things/machinery-status-collector/shared/kubetest"
 )
 
 // crdGVR is where CustomResourceDefinitions live.
@@ -155,7 +157,7 @@ func (k *kube) createCRD(ctx context.Context, o *unstructured.Unstructured) erro
 	defer cancel()
 	for {
 		got, err := k.dyn.Resource(crdGVR).Get(ctx, o.GetName(), metav1.GetOptions{})
-		if err == nil && established(got) {
+		if err == nil && kubetest.Established(got) {
 			return nil
 		}
 		select {
@@ -164,16 +166,4 @@ func (k *kube) createCRD(ctx context.Context, o *unstructured.Unstructured) erro
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-}
-
-// established reports whether a CRD's Established condition is True.
-func established(crd *unstructured.Unstructured) bool {
-	conds, _, _ := unstructured.NestedSlice(crd.Object, "status", "conditions")
-	for _, c := range conds {
-		m, _ := c.(map[string]any)
-		if m["type"] == "Established" && m["status"] == "True" {
-			return true
-		}
-	}
-	return false
 }

@@ -34,3 +34,16 @@ func CRD(gvr schema.GroupVersionResource, kind string, categories ...string) *un
 		},
 	}}
 }
+
+// Established reports whether a CustomResourceDefinition's Established
+// condition is True, i.e. the API server serves its resource.
+func Established(crd *unstructured.Unstructured) bool {
+	conds, _, _ := unstructured.NestedSlice(crd.Object, "status", "conditions")
+	for _, c := range conds {
+		m, _ := c.(map[string]any)
+		if m["type"] == "Established" && m["status"] == "True" {
+			return true
+		}
+	}
+	return false
+}
