@@ -79,7 +79,7 @@ func TestSampleClaimsReachTheCollector(t *testing.T) {
 	waitFor(t, ctx, url, map[string]string{
 		"default/my-db": "True: Resource is available",
 		"team-a/orders": "False: Waiting for the database to become available",
-		"team-a/cache":  ": Ready=Unknown",
+		"team-a/cache":  "Unknown: Ready=Unknown",
 	})
 	msg, err := k.flip(ctx, "default/my-db", time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
 	if err != nil || msg != "postgresqls.database.example.org default/my-db: Ready True -> False" {
