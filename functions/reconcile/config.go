@@ -38,6 +38,9 @@ var _ = config.Register(ConfigFromEnv)
 func ConfigFromEnv(e *config.Env) Config {
 	pc, err := publish.ConfigFromEnv(e.Get)
 	e.Add(err)
+	for name, def := range publish.EnvDefaults {
+		e.Declare(name, def)
+	}
 	return Config{
 		RedisURL:    e.Get("REDIS_URL"),
 		KeyPrefix:   e.String("REDIS_KEY_PREFIX", store.DefaultPrefix),

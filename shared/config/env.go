@@ -54,6 +54,10 @@ func (e *Env) Alias(name, old string) {
 	e.note(name, "", false).Alias = old
 }
 
+// Declare records def as the default of name, for a variable read by
+// code that does not go through Env (such as a getenv function).
+func (e *Env) Declare(name, def string) { e.note(name, def, false) }
+
 // Vars returns every variable read so far, in the order of first read.
 func (e *Env) Vars() []Var { return e.vars }
 

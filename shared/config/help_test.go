@@ -16,6 +16,8 @@ func sampleLoader(e *Env) struct{} {
 	e.Duration("TIMEOUT", 90*time.Minute, time.Second)
 	e.Bool("ADD", false)
 	e.Get("PLAIN")
+	e.Get("ELSEWHERE")
+	e.Declare("ELSEWHERE", "main")
 	e.String("PORT", "ignored: the first declaration wins")
 	return struct{}{}
 }
@@ -39,6 +41,7 @@ Settings come from the environment (README.md, Configuration, explains each):
   TIMEOUT    1h30m
   ADD        false
   PLAIN      -
+  ELSEWHERE  main
 `
 	if buf.String() != want {
 		t.Fatalf("help =\n%s\nwant\n%s", buf.String(), want)

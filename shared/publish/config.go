@@ -18,6 +18,14 @@ const (
 	DefaultAuthorEmail = "machinery-status-collector@users.noreply.github.com"
 )
 
+// EnvDefaults are the defaults ConfigFromEnv fills in for unset
+// variables, for --help to list.
+var EnvDefaults = map[string]string{
+	"REGISTRY_BASE_BRANCH":  DefaultBaseBranch,
+	"REGISTRY_PR_BRANCH":    DefaultBranch,
+	"REGISTRY_LOCAL_PR_DIR": DefaultLocalDir,
+}
+
 // Secret is a credential. It prints, logs and marshals as "[redacted]",
 // so a Config can be logged or wrapped into an error without leaking it.
 type Secret string

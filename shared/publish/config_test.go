@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"reflect"
 	"strings"
 	"testing"
@@ -119,5 +120,14 @@ func TestNewPicksPublisher(t *testing.T) {
 	_, err = New(Config{Path: "r.yaml", Owner: "o", Repo: "r", AppID: 1, AppInstallationID: 2, AppPrivateKeyFile: "/nonexistent.pem"}, Options{})
 	if err == nil || !strings.Contains(err.Error(), "github app 1") {
 		t.Fatalf("want unreadable key error, got %v", err)
+	}
+}
+
+// EnvDefaults, which --help lists, are the values ConfigFromEnv fills in.
+func TestEnvDefaultsAreTheFilledDefaults(t *testing.T) {
+	c, _ := ConfigFromEnv(func(string) string { return "" })
+	got := map[string]string{"REGISTRY_BASE_BRANCH": c.BaseBranch, "REGISTRY_PR_BRANCH": c.Branch, "REGISTRY_LOCAL_PR_DIR": c.LocalDir}
+	if !maps.Equal(got, EnvDefaults) {
+		t.Fatalf("filled %v, EnvDefaults %v", got, EnvDefaults)
 	}
 }
