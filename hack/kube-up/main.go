@@ -72,7 +72,9 @@ func up(ctx context.Context, dir, kubeconfigOut string, command []string) error 
 		if err != nil {
 			return err
 		}
-		done, err := k.apply(ctx, dir)
+		actx, cancel := context.WithTimeout(ctx, time.Minute)
+		done, err := k.apply(actx, dir)
+		cancel()
 		for _, d := range done {
 			fmt.Println("created", d)
 		}
