@@ -179,8 +179,8 @@ func parseScanReply(reply []any) (string, []string, error) {
 // matcher checks a decoded record against a query's filters and holds the
 // script's prefilter arguments.
 type matcher struct {
-	q                           Query
-	text                        string // q.Text lower-cased
+	q                            Query
+	text                         string // q.Text lower-cased
 	state, kindSuffix, prefilter string
 }
 

@@ -24,7 +24,9 @@ func queryFixture(t *testing.T) *Store {
 			r.LastTransitionTime = time.Date(2026, 11, 25, 10, 0, sec, 0, time.UTC).Format(time.RFC3339)
 		}
 	}
-	nr := func(reason string) func(*status.Record) { return func(r *status.Record) { r.Ready, r.Reason = "False", reason } }
+	nr := func(reason string) func(*status.Record) {
+		return func(r *status.Record) { r.Ready, r.Reason = "False", reason }
+	}
 	kind := func(k string) func(*status.Record) { return func(r *status.Record) { r.Kind = k } }
 	gone := func(r *status.Record) { r.Deleted = true }
 	a := []status.Record{
