@@ -92,21 +92,3 @@ func TestOverviewWithoutPullRequest(t *testing.T) {
 		}
 	}
 }
-
-// TestUIFiles serves the embedded page with its security headers.
-func TestUIFiles(t *testing.T) {
-	e := newEnv(t, "a="+tokenA)
-	for _, tt := range []struct{ path, ctype, contains string }{
-		{"/ui/", "text/html; charset=utf-8", `<script src="app.js" defer></script>`},
-		{"/ui/app.js", "text/javascript; charset=utf-8", "sessionStorage"},
-		{"/ui/app.css", "text/css; charset=utf-8", "@media (max-width: 640px)"},
-	} {
-		code, h, body := e.do("GET", tt.path, "", "", "")
-		if code != 200 || h.Get("Content-Type") != tt.ctype || !strings.Contains(body, tt.contains) || h.Get("Content-Security-Policy") != uiPolicy {
-			t.Fatalf("GET %s = %d %q %q", tt.path, code, h.Get("Content-Type"), h.Get("Content-Security-Policy"))
-		}
-	}
-	if code, _, _ := e.do("GET", "/ui/nope.js", "", "", ""); code != 404 {
-		t.Fatalf("GET /ui/nope.js = %d, want 404", code)
-	}
-}

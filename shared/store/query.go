@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -18,11 +19,21 @@ import (
 // MaxQueryLimit bounds a page of Query: the records it holds at once.
 const MaxQueryLimit = 500
 
-// scanChunk is the COUNT hint of each HSCAN step. One step's reply holds
-// about this many claims (each at most a header and a 4 KiB message:
-// at most about 5 MB, typically 300 KB) and blocks Redis for about a
-// millisecond.
-const scanChunk = 1000
+// Bounds of one queryScript call: HSCAN steps with this COUNT hint, until
+// scanBudget entries were scanned or scanMatches matched. A reply then
+// holds at most about scanMatches+scanChunk entries (each at most a header
+// and a 4 KiB message: under 10 MB; typically a few hundred KB), and one
+// call blocks Redis for a few milliseconds.
+const (
+	scanChunk   = 1000
+	scanBudget  = 5000
+	scanMatches = 1000
+)
+
+// queryWorkers bounds the clusters scanned at once by one Query: Redis
+// runs the scans one after another, but their round trips and the
+// decoding overlap.
+const queryWorkers = 4
 
 // Query selects records for a page, newest change first (see Since).
 // Zero fields match everything.
@@ -64,37 +75,45 @@ func Since(r *status.Record) time.Time {
 	return r.ObservedTime()
 }
 
-// queryScript is one HSCAN step over a claims hash that returns only the
+// queryScript runs a few HSCAN steps over a claims hash and returns only the
 // entries the filters may match, so a page over a large fleet moves only
 // candidates out of Redis. It is a prefilter: Query checks every filter
 // again on the decoded record.
 //
-// KEYS: claims hash. ARGV: cursor, count, state letter or "", "#kind" or
-// "", lower-case ASCII text or "". Reply: next cursor, then field/value
-// pairs. The state letter is byte 72 of the value's header (encodeValue);
+// KEYS: claims hash. ARGV: cursor, COUNT of each step, entries to scan
+// at most, matches to collect at most, state letter or "", "#kind" or "",
+// lower-case ASCII text or "". Reply: next cursor, then field/value pairs. The state letter is byte 72 of the value's header (encodeValue);
 // the text is searched in the value after the header, lower-cased.
 var queryScript = newScript(`
-local r = redis.call('HSCAN', KEYS[1], ARGV[1], 'COUNT', ARGV[2])
-local kv, out = r[2], {r[1]}
-local state, kind, text = ARGV[3], ARGV[4], ARGV[5]
+local cursor, count, budget, most = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local state, kind, text = ARGV[5], ARGV[6], ARGV[7]
 local sub, lower, find = string.sub, string.lower, string.find
-for i = 1, #kv, 2 do
-  local f, v = kv[i], kv[i + 1]
-  if (state == '' or sub(v, 72, 72) == state)
-    and (kind == '' or sub(f, -#kind) == kind)
-    and (text == '' or find(lower(sub(v, 74)), text, 1, true)) then
-    out[#out + 1] = f
-    out[#out + 1] = v
+local out, scanned = {''}, 0
+repeat
+  local r = redis.call('HSCAN', KEYS[1], cursor, 'COUNT', count)
+  cursor = r[1]
+  local kv = r[2]
+  scanned = scanned + #kv / 2
+  for i = 1, #kv, 2 do
+    local f, v = kv[i], kv[i + 1]
+    if (state == '' or sub(v, 72, 72) == state)
+      and (kind == '' or sub(f, -#kind) == kind)
+      and (text == '' or find(lower(sub(v, 74)), text, 1, true)) then
+      out[#out + 1] = f
+      out[#out + 1] = v
+    end
   end
-end
+until cursor == '0' or scanned >= budget or #out > 2 * most
+out[1] = cursor
 return out
 `)
 
 // Query returns one page of the records matching q, newest Since first,
-// then by cluster and key. It scans each cluster's hash in HSCAN steps of
-// scanChunk and keeps only the best q.Limit records in a heap, so its
-// memory is bounded by q.Limit records plus one step's reply, whatever the
-// fleet's size; its time grows with the fleet (one pass per page).
+// then by cluster and key. It scans the clusters' hashes (queryWorkers at
+// a time) in queryScript calls and keeps only the best q.Limit records in
+// a heap, so its memory is bounded by q.Limit records plus queryWorkers
+// replies, whatever the fleet's size; its time grows with the fleet (one
+// pass per page).
 func (s *Store) Query(ctx context.Context, q Query) (Page, error) {
 	if q.Limit < 1 || q.Limit > MaxQueryLimit {
 		return Page{}, fmt.Errorf("limit %d must be between 1 and %d", q.Limit, MaxQueryLimit)
@@ -116,36 +135,49 @@ func (s *Store) Query(ctx context.Context, q Query) (Page, error) {
 	}
 	m := newMatcher(q)
 	top := newTopK(q.Limit)
-	var page Page
-	for _, c := range clusters {
-		cursor := "0"
-		for {
-			reply, err := queryScript.Run(ctx, s.rdb, []string{s.k.claims(c)}, cursor, scanChunk, m.state, m.kindSuffix, m.prefilter).Slice()
-			if err != nil {
-				return Page{}, fmt.Errorf("scan claims of cluster %s: %w", c, err)
-			}
-			next, pairs, err := parseScanReply(reply)
-			if err != nil {
-				return Page{}, fmt.Errorf("scan claims of cluster %s: %w", c, err)
-			}
-			for i := 0; i < len(pairs); i += 2 {
-				p, ok, err := m.check(c, pairs[i], pairs[i+1])
+	var (
+		page  Page
+		mu    sync.Mutex // guards top, page.Total and first
+		first error
+		wg    sync.WaitGroup
+		work  = make(chan string)
+	)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for range min(queryWorkers, len(clusters)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range work {
+				err := s.scanCluster(ctx, c, &m, func(p position, value string) {
+					mu.Lock()
+					defer mu.Unlock()
+					page.Total++
+					if after == nil || after.before(p) {
+						top.offer(entry{pos: p, value: value})
+					}
+				})
 				if err != nil {
-					return Page{}, fmt.Errorf("decode record %s of cluster %s: %w", pairs[i], c, err)
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+					cancel()
 				}
-				if !ok {
-					continue
-				}
-				page.Total++
-				if after != nil && !after.before(p) {
-					continue
-				}
-				top.offer(entry{pos: p, value: pairs[i+1]})
 			}
-			if cursor = next; cursor == "0" {
-				break
-			}
+		}()
+	}
+	for _, c := range clusters {
+		if ctx.Err() != nil {
+			break
 		}
+		work <- c
+	}
+	close(work)
+	wg.Wait()
+	if first != nil {
+		return Page{}, first
 	}
 	entries, more := top.sorted()
 	page.Items = make([]status.Record, len(entries))
@@ -160,6 +192,34 @@ func (s *Store) Query(ctx context.Context, q Query) (Page, error) {
 		page.Next = entries[len(entries)-1].pos.encode()
 	}
 	return page, nil
+}
+
+// scanCluster runs queryScript over one cluster's claims and calls found
+// for every record that matches m.
+func (s *Store) scanCluster(ctx context.Context, c string, m *matcher, found func(position, string)) error {
+	cursor := "0"
+	for {
+		reply, err := queryScript.Run(ctx, s.rdb, []string{s.k.claims(c)}, cursor, scanChunk, scanBudget, scanMatches, m.state, m.kindSuffix, m.prefilter).Slice()
+		if err != nil {
+			return fmt.Errorf("scan claims of cluster %s: %w", c, err)
+		}
+		next, pairs, err := parseScanReply(reply)
+		if err != nil {
+			return fmt.Errorf("scan claims of cluster %s: %w", c, err)
+		}
+		for i := 0; i < len(pairs); i += 2 {
+			p, ok, err := m.check(c, pairs[i], pairs[i+1])
+			if err != nil {
+				return fmt.Errorf("decode record %s of cluster %s: %w", pairs[i], c, err)
+			}
+			if ok {
+				found(p, pairs[i+1])
+			}
+		}
+		if cursor = next; cursor == "0" {
+			return nil
+		}
+	}
 }
 
 // parseScanReply splits queryScript's reply into the next cursor and the
