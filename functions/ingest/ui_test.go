@@ -70,7 +70,7 @@ func fleetRecord(c string, i int) status.Record {
 		ObservedAt: base.Add(-2 * time.Hour).Format(time.RFC3339)}
 	if i%10 == 0 {
 		r.Ready, r.Reason, r.StatusMessage = "False", fleetReasons[i/10%3], fleetMessages[i/10%4]
-		r.LastTransitionTime = base.Add(-time.Duration(60+(i*7919+len(c)*31)%86400) * time.Second).Format(time.RFC3339)
+		r.LastTransitionTime = base.Add(-time.Duration(60+(i*7919+int(c[0])*613)%86400) * time.Second).Format(time.RFC3339)
 	}
 	return r
 }
@@ -231,6 +231,9 @@ func TestStatusPageInBrowser(t *testing.T) {
 	e := newEnv(t, "")
 	all, byCluster := loadFleet(t, e.store)
 	t.Logf("stored 100,000 claims (%d not ready) in %v", len(all), time.Since(start).Round(time.Millisecond))
+	if err := e.store.SavePublishState(context.Background(), []byte(`{"baseSHA":"b","prNumber":17,"prURL":"https://github.example/platform/registry/pull/17"}`)); err != nil {
+		t.Fatal(err)
+	}
 	ctx := browser(t)
 	p := page{t, ctx}
 
@@ -259,7 +262,7 @@ func TestStatusPageInBrowser(t *testing.T) {
 	if got := eval[string](p, `document.getElementById('range').textContent`); got != "1–50 of 10,000" {
 		t.Errorf("range = %q", got)
 	}
-	if got := eval[string](p, `document.getElementById('pr').textContent`); got != "No open pull request · 50 changes pending" { // one per batch written
+	if got := eval[string](p, `(pr => pr.textContent + ' ' + pr.querySelector('a').href)(document.getElementById('pr'))`); got != "Open pull request: PR #17 · 50 changes pending https://github.example/platform/registry/pull/17" { // one change per batch written
 		t.Errorf("pull request = %q", got)
 	}
 	shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
