@@ -77,8 +77,9 @@ func Since(r *status.Record) time.Time {
 
 // queryScript runs a few HSCAN steps over a claims hash and returns only the
 // entries the filters may match, so a page over a large fleet moves only
-// candidates out of Redis. It is a prefilter: Query checks every filter
-// again on the decoded record.
+// candidates out of Redis. Its state and kind checks are exact and Query
+// relies on them; its text check is a prefilter (plain ASCII only, see
+// plainASCII) that Query repeats exactly on the decoded record.
 //
 // KEYS: claims hash. ARGV: cursor, COUNT of each step, entries to scan
 // at most, matches to collect at most, state letter or "", "#kind" or "",
