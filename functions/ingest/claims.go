@@ -139,19 +139,27 @@ func (f *Function) getOverview(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), f.opts.RequestTimeout)
 	defer cancel()
+	body, err := f.overview(ctx, granted)
+	if err != nil {
+		f.storeFailed(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+// overview reads what a token scoped to granted may see of the overview.
+func (f *Function) overview(ctx context.Context, granted string) (overviewBody, error) {
 	body := overviewBody{Scope: granted, Now: f.opts.Now().UTC().Format(time.RFC3339Nano), StaleAfterSeconds: int64(f.opts.StaleAfter.Seconds()), Clusters: []store.Summary{}}
 	if granted == AnyCluster {
 		sums, err := f.opts.Store.Summaries(ctx)
 		if err != nil {
-			f.storeFailed(w, r, err)
-			return
+			return body, err
 		}
 		body.Clusters = sums
 	} else {
 		sum, found, err := f.opts.Store.ClusterSummary(ctx, granted)
 		if err != nil {
-			f.storeFailed(w, r, err)
-			return
+			return body, err
 		}
 		if found {
 			body.Clusters = append(body.Clusters, sum)
@@ -159,8 +167,7 @@ func (f *Function) getOverview(w http.ResponseWriter, r *http.Request) {
 	}
 	raw, err := f.opts.Store.PublishState(ctx)
 	if err != nil {
-		f.storeFailed(w, r, err)
-		return
+		return body, err
 	}
 	var ps publishState
 	if raw != nil && json.Unmarshal(raw, &ps) == nil && ps.PRNumber > 0 {
@@ -168,9 +175,8 @@ func (f *Function) getOverview(w http.ResponseWriter, r *http.Request) {
 	}
 	cur, done, err := f.opts.Store.Generations(ctx)
 	if err != nil {
-		f.storeFailed(w, r, err)
-		return
+		return body, err
 	}
 	body.Pending = max(cur-done, 0)
-	writeJSON(w, http.StatusOK, body)
+	return body, nil
 }
