@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/stuttgart-things/machinery-status-collector/shared/publish"
 )
 
 // TestClaimsAndOverview checks GET /api/v1/claims and /api/v1/overview:
@@ -90,5 +92,18 @@ func TestOverviewWithoutPullRequest(t *testing.T) {
 		if code != 200 || body != want {
 			t.Fatalf("state %q: GET overview = %d %s, want %s", state, code, body, want)
 		}
+	}
+}
+
+// TestPublishStateFields: the overview reads the PR from the JSON the
+// reconcile saves (publish.State), so the field names must agree.
+func TestPublishStateFields(t *testing.T) {
+	b, err := json.Marshal(publish.State{BaseSHA: "b", PRNumber: 7, PRURL: "https://github.example/o/r/pull/7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got publishState
+	if err := json.Unmarshal(b, &got); err != nil || got != (publishState{PRNumber: 7, PRURL: "https://github.example/o/r/pull/7"}) {
+		t.Fatalf("publishState from %s = %+v %v", b, got, err)
 	}
 }
