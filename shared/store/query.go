@@ -83,12 +83,14 @@ func Since(r *status.Record) time.Time {
 //
 // KEYS: claims hash. ARGV: cursor, COUNT of each step, entries to scan
 // at most, matches to collect at most, state letter or "", "#kind" or "",
-// lower-case ASCII text or "". Reply: next cursor, then field/value pairs. The state letter is byte 72 of the value's header (encodeValue);
+// lower-case ASCII text or "". Reply: next cursor, then field/value
+// pairs. The state letter is byte 72 of the value's header (encodeValue);
 // the text is searched in the value after the header, lower-cased.
 var queryScript = newScript(`
 local cursor, count, budget, most = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local state, kind, text = ARGV[5], ARGV[6], ARGV[7]
-local sub, lower, find = string.sub, string.lower, string.find
+local sub, lower, find, byte = string.sub, string.lower, string.find, string.byte
+local letter = byte(state) -- nil for any state
 local out, scanned = {''}, 0
 repeat
   local r = redis.call('HSCAN', KEYS[1], cursor, 'COUNT', count)
@@ -97,7 +99,7 @@ repeat
   scanned = scanned + #kv / 2
   for i = 1, #kv, 2 do
     local f, v = kv[i], kv[i + 1]
-    if (state == '' or sub(v, 72, 72) == state)
+    if (not letter or byte(v, 72) == letter)
       and (kind == '' or sub(f, -#kind) == kind)
       and (text == '' or find(lower(sub(v, 74)), text, 1, true)) then
       out[#out + 1] = f
