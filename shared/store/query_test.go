@@ -213,3 +213,40 @@ func TestClusterSummary(t *testing.T) {
 		t.Fatalf("ClusterSummary(zz) ok=%v err=%v, want not found", ok, err)
 	}
 }
+
+// TestQueryScriptReplyBounded: one script call returns at most about
+// scanMatches+scanChunk records however many match, so a Query holds at
+// most queryWorkers such replies besides its page.
+func TestQueryScriptReplyBounded(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newStore(t)
+	recs := make([]status.Record, 0, 6000)
+	for i := range 6000 {
+		recs = append(recs, rec(t, "c", fmt.Sprintf("ns/claim-%d", i), "m", 1, func(r *status.Record) { r.Ready = "False" }))
+	}
+	if _, err := s.Apply(ctx, "2026-11-25T11:00:00Z", recs); err != nil {
+		t.Fatal(err)
+	}
+	cursor, seen, calls := "0", 0, 0
+	for {
+		reply, err := queryScript.Run(ctx, s.rdb, []string{s.k.claims("c")}, cursor, scanChunk, scanBudget, scanMatches, "N", "", "").Slice()
+		if err != nil {
+			t.Fatal(err)
+		}
+		next, pairs, err := parseScanReply(reply)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(pairs) / 2; n > scanMatches+2*scanChunk {
+			t.Fatalf("one call returned %d records, bound is about %d", n, scanMatches+scanChunk)
+		}
+		seen += len(pairs) / 2
+		calls++
+		if cursor = next; cursor == "0" {
+			break
+		}
+	}
+	if seen < 6000 || calls < 3 {
+		t.Fatalf("%d calls returned %d records, want every one of 6000 in several calls", calls, seen)
+	}
+}
