@@ -11,7 +11,7 @@ TESTFLAGS ?= -race -count=1 -timeout 45m
 
 COMMANDS := collector:./functions/collector/cmd ingest:./functions/ingest/cmd reconcile:./functions/reconcile/cmd agent:./agent/cmd
 
-.PHONY: all build run run-agent flip-claim test bench lint redis-server test-deps kube-apiserver
+.PHONY: all build run run-agent flip-claim test bench lint redis-server test-deps kube-apiserver chromium
 
 all: lint test
 
@@ -53,12 +53,17 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-test-deps: redis-server kube-apiserver
+test-deps: redis-server kube-apiserver chromium
 
 ## redis-server: install Debian's redis-server (and redis-benchmark) when missing
 redis-server:
 	@command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null || \
 		{ echo "installing redis-server"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+
+## chromium: install Debian's chromium when missing, for the status page's browser test
+chromium:
+	@command -v chromium >/dev/null || \
+		{ echo "installing chromium"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 ## kube-apiserver: build kube-apiserver into .cache/bin once (~10-20 min cold) and install etcd, for the agent's end-to-end tests
 kube-apiserver:

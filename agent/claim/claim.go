@@ -31,6 +31,9 @@ type Condition struct {
 	Reason             string
 	Message            string
 	ObservedGeneration int64
+	// LastTransitionTime is the condition's own, as the API server wrote
+	// it (RFC 3339); the collector's status page shows "since" from it.
+	LastTransitionTime string
 }
 
 // DeepCopyObject returns an independent copy; it makes Claim a

@@ -58,6 +58,7 @@ func TestRecordFromCrossplaneShapes(t *testing.T) {
 		u                          *unstructured.Unstructured
 		msg, ready, reason, synced string
 		observedGen                int64
+		since                      string
 	}{
 		{name: "no status", u: obj(), msg: "Ready=Unknown", ready: "Unknown"},
 		{
@@ -73,9 +74,14 @@ func TestRecordFromCrossplaneShapes(t *testing.T) {
 		},
 		{
 			name: "Ready False with reason and message",
-			u: obj(map[string]any{"type": "Ready", "status": "False", "reason": "Creating", "message": "waiting for the database", "observedGeneration": float64(2)},
-				map[string]any{"type": "Synced", "status": "False", "reason": "ReconcileError"}),
-			msg: "waiting for the database", ready: "False", reason: "Creating", synced: "False", observedGen: 2,
+			u: obj(map[string]any{"type": "Ready", "status": "False", "reason": "Creating", "message": "waiting for the database", "observedGeneration": float64(2), "lastTransitionTime": "2025-11-25T09:00:00Z"},
+				map[string]any{"type": "Synced", "status": "False", "reason": "ReconcileError", "lastTransitionTime": "2025-11-25T08:00:00Z"}),
+			msg: "waiting for the database", ready: "False", reason: "Creating", synced: "False", observedGen: 2, since: "2025-11-25T09:00:00Z",
+		},
+		{
+			name: "malformed lastTransitionTime is dropped",
+			u:    obj(map[string]any{"type": "Ready", "status": "False", "lastTransitionTime": "yesterday"}),
+			msg:  "Ready=False", ready: "False",
 		},
 		{
 			name: "odd status value",
@@ -86,8 +92,8 @@ func TestRecordFromCrossplaneShapes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := record(t, tt.u)
-			if r.StatusMessage != tt.msg || r.Ready != tt.ready || r.Reason != tt.reason || r.Synced != tt.synced || r.ObservedGeneration != tt.observedGen {
-				t.Fatalf("got message=%q ready=%q reason=%q synced=%q observedGeneration=%d", r.StatusMessage, r.Ready, r.Reason, r.Synced, r.ObservedGeneration)
+			if r.StatusMessage != tt.msg || r.Ready != tt.ready || r.Reason != tt.reason || r.Synced != tt.synced || r.ObservedGeneration != tt.observedGen || r.LastTransitionTime != tt.since {
+				t.Fatalf("got message=%q ready=%q reason=%q synced=%q observedGeneration=%d lastTransitionTime=%q", r.StatusMessage, r.Ready, r.Reason, r.Synced, r.ObservedGeneration, r.LastTransitionTime)
 			}
 			if r.ClaimRef != "team-a/db1" || r.Kind != "PostgreSQL.database.example.org" || r.UID != "u-1" || r.Generation != 3 || r.Cluster != "c1" {
 				t.Fatalf("identity wrong: %+v", r)

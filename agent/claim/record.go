@@ -50,6 +50,7 @@ func (c *Claim) Record(cluster string) status.Record {
 		Synced:             c.Synced.Status,
 		Generation:         c.Generation,
 		ObservedGeneration: c.Ready.ObservedGeneration,
+		LastTransitionTime: c.Ready.LastTransitionTime,
 	}
 }
 

@@ -3,6 +3,7 @@ package claim
 import (
 	"fmt"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -63,6 +64,7 @@ func FromUnstructured(u *unstructured.Unstructured) *Claim {
 			Reason:             intern(truncate(str(m["reason"]), maxReasonBytes)),
 			Message:            truncate(str(m["message"]), status.MaxMessageBytes),
 			ObservedGeneration: int64Of(m["observedGeneration"]),
+			LastTransitionTime: timestamp(m["lastTransitionTime"]),
 		}
 	}
 	return c
@@ -82,6 +84,16 @@ func normalStatus(s string) string {
 // str is v as a string, "" for any other type.
 func str(v any) string {
 	s, _ := v.(string)
+	return s
+}
+
+// timestamp is v when it is an RFC 3339 time, else "": a malformed
+// timestamp must not make the collector refuse the whole batch.
+func timestamp(v any) string {
+	s := str(v)
+	if _, err := time.Parse(time.RFC3339Nano, s); err != nil {
+		return ""
+	}
 	return s
 }
 

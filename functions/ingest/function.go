@@ -35,7 +35,14 @@ type Options struct {
 	Gatherer prometheus.Gatherer
 	// RequestTimeout bounds each request's work against Redis (default 10s).
 	RequestTimeout time.Duration
+	// StaleAfter: the status page marks a cluster not seen for longer as
+	// stale (DefaultStaleAfter when 0).
+	StaleAfter time.Duration
 }
+
+// DefaultStaleAfter is two of the agent's default resync periods (10m):
+// a live agent sends at least that often.
+const DefaultStaleAfter = 20 * time.Minute
 
 // Function serves the ingest API. Build it with New; it is an http.Handler
 // and safe for concurrent use.
@@ -63,6 +70,9 @@ func New(opts Options) *Function {
 	}
 	if opts.RequestTimeout <= 0 {
 		opts.RequestTimeout = 10 * time.Second
+	}
+	if opts.StaleAfter <= 0 {
+		opts.StaleAfter = DefaultStaleAfter
 	}
 	if opts.Version == "" {
 		opts.Version = "dev"
@@ -97,6 +107,12 @@ func (f *Function) routes() http.Handler {
 		http.MethodPost: f.postStatuses})
 	handle("/api/v1/clusters", "/api/v1/clusters", map[string]http.HandlerFunc{
 		http.MethodGet: f.getClusters})
+	handle("/api/v1/claims", "/api/v1/claims", map[string]http.HandlerFunc{
+		http.MethodGet: f.getClaims})
+	handle("/api/v1/overview", "/api/v1/overview", map[string]http.HandlerFunc{
+		http.MethodGet: f.getOverview})
+	handle("/ui/", "/ui/", map[string]http.HandlerFunc{http.MethodGet: f.ui().ServeHTTP})
+	mux.Handle("/ui", http.RedirectHandler("/ui/", http.StatusMovedPermanently))
 	handle("/healthz", "/healthz", map[string]http.HandlerFunc{http.MethodGet: f.healthz})
 	handle("/readyz", "/readyz", map[string]http.HandlerFunc{http.MethodGet: f.readyz})
 	handle("/version", "/version", map[string]http.HandlerFunc{http.MethodGet: f.version})

@@ -122,7 +122,7 @@ func TestSeedPayloadRoundTrip(t *testing.T) {
 		t.Fatalf("repeat POST = %d %s", code, body)
 	}
 	code, _, body = e.do("GET", "/api/v1/status/cluster-01", "", "", "")
-	want := `[{"cluster":"cluster-01","claimRef":"default/my-db","statusMessage":"Resource is available","observedAt":"2026-11-25T12:00:00Z","receivedAt":"2026-11-25T12:00:00Z"}]` + "\n"
+	want := `[{"cluster":"cluster-01","claimRef":"default/my-db","statusMessage":"Resource is available","observedAt":"2026-11-25T12:00:00Z","receivedAt":"2026-11-25T12:00:00Z","lastTransitionTime":"2026-11-25T12:00:00Z"}]` + "\n"
 	if code != 200 || body != want {
 		t.Fatalf("GET cluster = %d\n%s\nwant\n%s", code, body, want)
 	}

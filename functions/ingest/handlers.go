@@ -157,6 +157,10 @@ func (f *Function) postStatuses(w http.ResponseWriter, r *http.Request) {
 func (f *Function) apply(w http.ResponseWriter, r *http.Request, recs []status.Record) (store.Result, bool) {
 	ctx, cancel := context.WithTimeout(r.Context(), f.opts.RequestTimeout)
 	defer cancel()
+	if err := f.opts.Store.FillTransitions(ctx, recs); err != nil {
+		f.storeFailed(w, r, err)
+		return store.Result{}, false
+	}
 	res, err := f.opts.Store.Apply(ctx, recs[0].ReceivedAt, recs)
 	if err != nil {
 		f.storeFailed(w, r, err)

@@ -98,6 +98,8 @@ func (d *decoder) record(at path, r *Record) error {
 			return d.str(f, &r.ReceivedAt)
 		case "deleted":
 			return d.bool(f, &r.Deleted)
+		case "lastTransitionTime":
+			return d.str(f, &r.LastTransitionTime)
 		}
 		return d.skip()
 	})

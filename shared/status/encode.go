@@ -33,6 +33,7 @@ func (r *Record) AppendJSON(dst []byte) []byte {
 	if r.Deleted {
 		dst = append(dst, `,"deleted":true`...)
 	}
+	dst = appendOpt(dst, `,"lastTransitionTime":`, r.LastTransitionTime)
 	return append(dst, '}')
 }
 

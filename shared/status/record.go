@@ -35,6 +35,10 @@ type Record struct {
 	ObservedAt         string `json:"observedAt,omitempty"`
 	ReceivedAt         string `json:"receivedAt,omitempty"`
 	Deleted            bool   `json:"deleted,omitempty"`
+	// LastTransitionTime is when the Ready condition last changed: the
+	// agent sends the condition's own; for a not-ready record without one
+	// the ingest fills in when it first saw that status (RFC 3339, UTC).
+	LastTransitionTime string `json:"lastTransitionTime,omitempty"`
 
 	observed time.Time // ObservedAt parsed by Normalize
 }

@@ -138,6 +138,17 @@ func (r *Record) normalize(prefix string, now time.Time, receivedAt string) erro
 		return &FieldError{prefix + "observedGeneration", "must not be negative"}
 	}
 	r.ReceivedAt = receivedAt
+	if r.LastTransitionTime != "" {
+		t, err := time.Parse(time.RFC3339Nano, r.LastTransitionTime)
+		if err != nil {
+			return &FieldError{prefix + "lastTransitionTime", fmt.Sprintf("%q must be an RFC 3339 timestamp", r.LastTransitionTime)}
+		}
+		// A transition in the future would head the status page for good.
+		if t.After(now.Add(MaxClockSkew)) {
+			t = now
+		}
+		r.LastTransitionTime = t.UTC().Format(time.RFC3339Nano)
+	}
 	if r.ObservedAt == "" {
 		r.observed = now
 		r.ObservedAt = r.ReceivedAt

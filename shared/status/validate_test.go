@@ -38,6 +38,7 @@ func TestNormalize(t *testing.T) {
 		{"uid with tab", func(r *Record) { r.UID = "a\tb" }, `items[0].uid: "a\tb" must be at most 128 letters`},
 		{"negative generation", func(r *Record) { r.Generation = -1 }, "items[0].generation: must not be negative"},
 		{"observedAt not RFC 3339", func(r *Record) { r.ObservedAt = "yesterday" }, `items[0].observedAt: "yesterday" must be an RFC 3339 timestamp`},
+		{"lastTransitionTime not RFC 3339", func(r *Record) { r.LastTransitionTime = "2026-11-25" }, `items[0].lastTransitionTime: "2026-11-25" must be an RFC 3339 timestamp`},
 		{"observedAt before 1970", func(r *Record) { r.ObservedAt = "1969-12-31T23:59:59Z" }, "items[0].observedAt: \"1969-12-31T23:59:59Z\" must not be before 1970"},
 	}
 	for _, tt := range tests {
@@ -73,6 +74,24 @@ func TestNormalizeTimestamps(t *testing.T) {
 		}
 		if r.ObservedAt != tt.want || r.ReceivedAt != "2026-11-25T10:00:00.000000005Z" {
 			t.Errorf("Normalize(%q): observedAt=%s receivedAt=%s, want %s", tt.observed, r.ObservedAt, r.ReceivedAt, tt.want)
+		}
+	}
+}
+
+func TestNormalizeLastTransitionTime(t *testing.T) {
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	tests := []struct{ in, want string }{
+		{"", ""},
+		{"2026-11-25T10:59:59.5+01:00", "2026-11-25T09:59:59.5Z"},
+		{"2026-11-25T12:00:00Z", "2026-11-25T10:00:00Z"}, // in the future: now
+	}
+	for _, tt := range tests {
+		r := Record{Cluster: "c", ClaimRef: "ns/n", StatusMessage: "m", LastTransitionTime: tt.in}
+		if err := r.Normalize("", now); err != nil {
+			t.Fatalf("Normalize(%q): %v", tt.in, err)
+		}
+		if r.LastTransitionTime != tt.want {
+			t.Errorf("Normalize(%q): lastTransitionTime=%s, want %s", tt.in, r.LastTransitionTime, tt.want)
 		}
 	}
 }

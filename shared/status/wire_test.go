@@ -10,7 +10,7 @@ import (
 
 func TestDecodeBatch(t *testing.T) {
 	body := `{"cluster":"a","extra":{"x":[1,2.5e3,true,null,"s"]},"items":[` +
-		`{"claimRef":"ns/n","statusMessage":"line\n\"q\" \u00e9 \ud83d\ude00","ready":"True","generation":7,"observedGeneration":-1,"deleted":false,"kind":null},` +
+		`{"claimRef":"ns/n","statusMessage":"line\n\"q\" \u00e9 \ud83d\ude00","ready":"True","generation":7,"observedGeneration":-1,"deleted":false,"kind":null,"lastTransitionTime":"2026-11-25T10:00:00Z"},` +
 		`{"claimRef":"ns/m","statusMessage":"m","deleted":true}]}`
 	got, err := DecodeBatch([]byte(body))
 	if err != nil {
@@ -58,7 +58,7 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 		{},
 		{Cluster: "c", ClaimRef: "ns/n", StatusMessage: "plain"},
 		{Cluster: "c", ClaimRef: "ns/n", Kind: "K.g", UID: "u", StatusMessage: "<a&b> \"q\" \\ \n\r\t\b\f \x01 \u2028\u2029 é 😀 \xff",
-			Ready: "True", Reason: "R", Synced: "False", Generation: -3, ObservedGeneration: 9, ObservedAt: "t1", ReceivedAt: "t2", Deleted: true},
+			Ready: "True", Reason: "R", Synced: "False", Generation: -3, ObservedGeneration: 9, ObservedAt: "t1", ReceivedAt: "t2", Deleted: true, LastTransitionTime: "t3"},
 	}
 	for _, r := range recs {
 		want, _ := json.Marshal(&r)
@@ -97,7 +97,7 @@ func FuzzDecodeBatch(f *testing.F) {
 // would match case-insensitively to a Record field but DecodeBatch would not.
 func hasCaseVariantKey(data []byte) bool {
 	lower := strings.ToLower(string(data))
-	for _, k := range []string{"cluster", "items", "claimref", "kind", "uid", "statusmessage", "ready", "reason", "synced", "generation", "observedgeneration", "observedat", "receivedat", "deleted"} {
+	for _, k := range []string{"cluster", "items", "claimref", "kind", "uid", "statusmessage", "ready", "reason", "synced", "generation", "observedgeneration", "observedat", "receivedat", "deleted", "lasttransitiontime"} {
 		if strings.Count(lower, `"`+k+`"`) != strings.Count(string(data), `"`+jsonName(k)+`"`) {
 			return true
 		}
