@@ -27,6 +27,7 @@ package registry
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -56,6 +57,19 @@ type Report struct {
 	// Deleted lists claims deleted from their cluster whose entry changed
 	// (New is "deleted"), sorted like Changed.
 	Deleted []Change
+	// Notes explain entries this run wrote or left for a reason a reader
+	// of the file would not guess: an entry matched by namespace and name
+	// although its claimRef names something else, or a claim's status
+	// not written because another entry reads the value through an alias.
+	// Sorted by cluster, claim, kind and line.
+	Notes []Note
+}
+
+// Note is one remark on the entry at Line for a claim.
+type Note struct {
+	Cluster, ClaimRef, Kind string
+	Line                    int
+	Text                    string
 }
 
 // Change is one entry's status moving from Old to New. Old and New are
@@ -81,8 +95,9 @@ type MissingClaim struct {
 // share cluster, claimRef and kind the later one in the slice wins.
 //
 // Matching: in the clusters layout an entry under the record's cluster
-// key matches by claimRef (or by namespace + name when it has no
-// claimRef); in a ClaimRegistry an entry matches by namespace + name and
+// key matches by namespace + name when it has both (its claimRef is then
+// left as written, and noted in the report when it names another claim
+// and the entry changed), else by claimRef; in a ClaimRegistry an entry matches by namespace + name and
 // keeps the status per cluster under `clusters:`. When a record and an
 // entry both carry a kind they must agree (an entry's kind may leave out
 // the group). A claim fitting two entries equally well is an error.
@@ -212,6 +227,11 @@ func (p *planner) change(x *rec, old, new string) {
 	}
 }
 
+// note adds a remark on the entry at line for x.
+func (p *planner) note(x *rec, line int, format string, args ...any) {
+	p.rep.Notes = append(p.rep.Notes, Note{Cluster: x.r.Cluster, ClaimRef: x.r.ClaimRef, Kind: x.r.Kind, Line: line, Text: fmt.Sprintf(format, args...)})
+}
+
 func (p *planner) sortReport() {
 	byChange := func(a, b Change) int {
 		return cmp.Or(cmp.Compare(a.Cluster, b.Cluster), cmp.Compare(a.ClaimRef, b.ClaimRef), cmp.Compare(a.Kind, b.Kind))
@@ -220,6 +240,9 @@ func (p *planner) sortReport() {
 	slices.SortStableFunc(p.rep.Deleted, byChange)
 	slices.SortStableFunc(p.rep.Missing, func(a, b MissingClaim) int {
 		return cmp.Or(cmp.Compare(a.Cluster, b.Cluster), cmp.Compare(a.ClaimRef, b.ClaimRef), cmp.Compare(a.Kind, b.Kind))
+	})
+	slices.SortStableFunc(p.rep.Notes, func(a, b Note) int {
+		return cmp.Or(cmp.Compare(a.Cluster, b.Cluster), cmp.Compare(a.ClaimRef, b.ClaimRef), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Line, b.Line))
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -41,11 +42,48 @@ var seedRecords = []status.Record{
 	deleted(mkrec("cluster-z", "default/old", "True", "Available")),
 }
 
+// seedFormatRecords are what the seed's informer (and our agent) send
+// for the seed's own registry, whose claimRefs are no claim references.
+var seedFormatRecords = []status.Record{
+	mkrec("cluster-01", "default/my-db", "True", "Resource is available"),
+	withKind(mkrec("cluster-01", "team-a/cache", "False", "Creating: waiting"), "Redis.cache.example.org"),
+	mkrec("cluster-01", "team-b/queue", "True", "Available"),
+	mkrec("cluster-01", "default/web", "True", "Ready"),                // unchanged
+	mkrec("cluster-02", "default/my-db", "True", "Ready"),              // unchanged: no note
+	mkrec("cluster-02", "postgresqls.2.2.2/my-db", "True", "Hijacked"), // matches nothing: the claimRef does not count
+}
+
+// wantDecoded is what a golden case's output decodes to (yaml.v3, so
+// through aliases and merge keys), entry by entry.
+var wantDecoded = map[string]string{
+	"seed-format": `
+cluster-01:
+  - {name: my-db, namespace: default, claimRef: postgresqls.2.2.2/my-db, statusMessage: Resource is available, lastCheckedAt: "2026-02-01T10:00:00.5Z"}
+  - {name: cache, namespace: team-a, claimRef: redis.1.0.0/cache, kind: Redis, statusMessage: "Creating: waiting", lastCheckedAt: "2026-02-01T10:00:00.5Z"}
+  - {claimRef: team-b/queue, statusMessage: Available, lastCheckedAt: "2026-02-01T10:00:00.5Z"}
+  - {name: web, namespace: default, claimRef: default/web, statusMessage: Ready}
+cluster-02:
+  - {name: my-db, namespace: default, claimRef: postgresqls.2.2.2/my-db, statusMessage: Ready}
+`,
+	"seed-format-add-missing": `
+cluster-01:
+  - {name: my-db, namespace: default, claimRef: postgresqls.2.2.2/my-db, statusMessage: Resource is available, lastCheckedAt: "2026-02-01T10:00:00.5Z"}
+  - {name: cache, namespace: team-a, claimRef: redis.1.0.0/cache, kind: Redis, statusMessage: "Creating: waiting", lastCheckedAt: "2026-02-01T10:00:00.5Z"}
+  - {claimRef: team-b/queue, statusMessage: Available, lastCheckedAt: "2026-02-01T10:00:00.5Z"}
+  - {name: web, namespace: default, claimRef: default/web, statusMessage: Ready}
+cluster-02:
+  - {name: my-db, namespace: default, claimRef: postgresqls.2.2.2/my-db, statusMessage: Ready}
+  - {name: my-db, namespace: postgresqls.2.2.2, claimRef: postgresqls.2.2.2/my-db, statusMessage: Hijacked, lastCheckedAt: "2026-02-01T10:00:00.5Z"}
+`,
+}
+
 var goldenCases = []struct {
 	name, in string
 	recs     []status.Record
 	opts     Options
 }{
+	{"seed-format", "seed-format.yaml", seedFormatRecords, Options{}},
+	{"seed-format-add-missing", "seed-format.yaml", seedFormatRecords, Options{AddMissing: true}},
 	{"seed-update", "seed.yaml", seedRecords, Options{}},
 	{"seed-add-missing", "seed.yaml", seedRecords, Options{AddMissing: true}},
 	{"seed-noop", "seed.yaml", []status.Record{
@@ -148,6 +186,9 @@ func TestApplyGolden(t *testing.T) {
 			golden(t, tc.name+".yaml", out)
 			golden(t, tc.name+".report", []byte(report))
 			mustParse(t, out)
+			if want, ok := wantDecoded[tc.name]; ok {
+				wantValues(t, out, want)
+			}
 
 			again, rep2, err := Apply(out, tc.recs, tc.opts)
 			if err != nil {
@@ -165,6 +206,24 @@ func TestApplyGolden(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// wantValues checks that b decodes (yaml.v3, aliases and merge keys
+// resolved as any reader sees them) to exactly the values of want.
+func wantValues(t *testing.T, b []byte, want string) {
+	t.Helper()
+	var got, exp any
+	if err := yaml.Unmarshal(b, &got); err != nil {
+		t.Fatalf("output does not decode: %v", err)
+	}
+	if err := yaml.Unmarshal([]byte(want), &exp); err != nil {
+		t.Fatalf("want does not decode: %v", err)
+	}
+	if !reflect.DeepEqual(got, exp) {
+		g, _ := yaml.Marshal(got)
+		w, _ := yaml.Marshal(exp)
+		t.Errorf("output decodes to\n%s\nwant\n%s", g, w)
 	}
 }
 
@@ -222,6 +281,12 @@ func formatReport(r Report) string {
 		fmt.Fprintf(&b, "  %s %s%s: %q%s\n", m.Cluster, m.ClaimRef, kindSuffix(m.Kind), statusText(m.Ready, m.StatusMessage, m.Deleted), added)
 	}
 	section("deleted", r.Deleted)
+	if len(r.Notes) > 0 {
+		fmt.Fprintf(&b, "notes:\n")
+		for _, n := range r.Notes {
+			fmt.Fprintf(&b, "  %s %s%s line %d: %s\n", n.Cluster, n.ClaimRef, kindSuffix(n.Kind), n.Line, n.Text)
+		}
+	}
 	return b.String()
 }
 

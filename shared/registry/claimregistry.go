@@ -61,7 +61,7 @@ func (p *planner) planClaimRegistry(recs []*rec) error {
 		}
 		cl.c = p.s.childCtx(cl.val, d.c)
 		last, err := p.readEntries(cl.val, cl.c, d.c.indent, &fieldSlab, func(f *fields, item *yaml.Node) error {
-			if ns, name, ok := f.identity(LayoutClaimRegistry); ok {
+			if ns, name, _, ok := f.identity(LayoutClaimRegistry); ok {
 				index.add(ident{ns: ns, name: name}, f, item.Line)
 			}
 			return p.sampleStatusMaps(f)

@@ -41,7 +41,7 @@ func (p *planner) planClusters(recs []*rec) error {
 			}
 			cl.c = p.s.childCtx(v, d.c)
 			last, err := p.readEntries(v, cl.c, d.c.indent, &fieldSlab, func(f *fields, item *yaml.Node) error {
-				if ns, name, ok := f.identity(LayoutClusters); ok {
+				if ns, name, _, ok := f.identity(LayoutClusters); ok {
 					index.add(ident{k.Value, ns, name}, f, item.Line)
 				}
 				return nil
@@ -54,7 +54,15 @@ func (p *planner) planClusters(recs []*rec) error {
 	}
 
 	adds, err := p.matchClaims(recs, func(x *rec) ident { return ident{x.cluster, x.ns, x.name} }, index, func(c *claim) error {
-		return p.updateSlot(c.entry.f, c.recs[0], readyIfPresent)
+		x, f := c.recs[0], c.entry.f
+		before := len(p.rep.Changed) + len(p.rep.Deleted)
+		if err := p.updateSlot(f, x, readyIfPresent); err != nil {
+			return err
+		}
+		if ref, differs := f.refDiffers(x.ns, x.name); differs && len(p.rep.Changed)+len(p.rep.Deleted) > before {
+			p.note(x, c.entry.line, "matched by its namespace and name; its claimRef %q is left as written", ref)
+		}
+		return nil
 	})
 	if err != nil {
 		return err

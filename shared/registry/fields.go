@@ -117,21 +117,36 @@ func isTrue(v *yaml.Node) bool {
 	return v.Value == "true" || v.Value == "True" || v.Value == "TRUE"
 }
 
-// identity is the claim an entry stands for. In the clusters layout a
-// non-empty claimRef decides ("namespace/name"), else the namespace and
-// name keys; a ClaimRegistry entry has only namespace and name. An empty
-// namespace or name matches no claim (the reference file has one entry
-// with namespace "").
-func (f *fields) identity(layout string) (ns, name string, ok bool) {
+// identity is the claim an entry stands for. An entry with both a
+// namespace and a name stands for them: the seed's own registry writes
+// claimRef as "<resource>/<name>" (postgresqls.2.2.2/my-db), which is no
+// claim reference at all. In the clusters layout an entry without them
+// falls back on a non-empty claimRef ("namespace/name"); a ClaimRegistry
+// entry has only namespace and name. An empty namespace or name matches
+// no claim (the reference file has one entry with namespace "").
+// byRef says the claimRef decided.
+func (f *fields) identity(layout string) (ns, name string, byRef, ok bool) {
+	ns, ok1 := f.text(fNamespace)
+	name, ok2 := f.text(fName)
+	if ok1 && ok2 && ns != "" && name != "" {
+		return ns, name, false, true
+	}
 	if layout == LayoutClusters {
 		if ref, isText := f.text(fClaimRef); isText && ref != "" {
 			ns, name, _ = strings.Cut(ref, "/")
-			return ns, name, ns != "" && name != ""
+			return ns, name, true, ns != "" && name != ""
 		}
 	}
-	ns, ok1 := f.text(fNamespace)
-	name, ok2 := f.text(fName)
-	return ns, name, ok1 && ok2 && ns != "" && name != ""
+	return ns, name, false, false
+}
+
+// refDiffers returns the entry's claimRef when it names another claim
+// than its namespace and name, which decided the match: worth a note in
+// the pull request, since a reader of the entry would expect the claimRef
+// to count.
+func (f *fields) refDiffers(ns, name string) (string, bool) {
+	ref, isText := f.text(fClaimRef)
+	return ref, isText && ref != "" && ref != ns+"/"+name
 }
 
 // kind is the entry's kind key ("" when absent or not a value).
