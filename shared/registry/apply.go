@@ -166,7 +166,8 @@ type rec struct {
 func valid(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
 
 // normalize prepares records: duplicates (same cluster, claimRef and
-// kind) collapse to the last one, and records without cluster, namespace
+// kind) collapse to the last one, a kind-less record beside a kinded one
+// of its claim goes, and records without cluster, namespace
 // or name go straight to Missing (they can match nothing). Each layout
 // sorts the rest the way it groups them.
 func (p *planner) normalize(records []status.Record) []*rec {
@@ -191,8 +192,21 @@ func (p *planner) normalize(records []status.Record) []*rec {
 		pos[k] = len(out)
 		out = append(out, x)
 	}
+	// One claim in one cluster is one record: a kind-less record beside
+	// a kinded one of the same claim (stored before the store enforced
+	// it) is the same claim seen by the seed's informer; the kinded one
+	// speaks for it.
+	kinded := map[key]bool{}
+	for _, x := range out {
+		if x.kind != "" {
+			kinded[key{x.cluster, x.ref, ""}] = true
+		}
+	}
 	kept := out[:0]
 	for _, x := range out {
+		if x.kind == "" && kinded[key{x.cluster, x.ref, ""}] {
+			continue
+		}
 		if x.cluster == "" || x.ns == "" || x.name == "" {
 			if !x.deleted {
 				p.missing(x)

@@ -395,3 +395,20 @@ func TestApplyRecordEdgeCases(t *testing.T) {
 		t.Errorf("second apply: %v\n%s", err, again)
 	}
 }
+
+// A kind-less record beside a kinded one of the same claim in the same
+// cluster (stored before the store kept one record per claim) is not a
+// second claim: it neither writes the entry nor is added.
+func TestApplyKindlessBesideKinded(t *testing.T) {
+	src := "a:\n  - claimRef: default/foo\n    statusMessage: x\n"
+	recs := []status.Record{
+		mkrec("a", "default/foo", "True", "seed"),
+		withKind(mkrec("a", "default/foo", "True", "agent"), "PostgreSQL.database.example.org"),
+		mkrec("b", "default/foo", "True", "only seed"),
+	}
+	rep := applyCase(t, src, recs, Options{AddMissing: true},
+		"a:\n  - claimRef: default/foo\n    statusMessage: agent\n    lastCheckedAt: \"2026-02-01T10:00:00.5Z\"\nb:\n  - claimRef: default/foo\n    statusMessage: only seed\n    lastCheckedAt: \"2026-02-01T10:00:00.5Z\"\n")
+	if len(rep.Missing) != 1 || rep.Missing[0].Cluster != "b" {
+		t.Errorf("missing %+v", rep.Missing)
+	}
+}
