@@ -33,6 +33,27 @@ var registryCases = []struct {
 		regRec("cluster-02", "default/my-db", "", "True", "Ready"),
 		regRec("cluster-02", "postgresqls.2.2.2/my-db", "", "True", "Hijacked"),
 	}, mscregistry.Options{}},
+	{"anchors-clusters.yaml", "anchors-clusters-add-missing.yaml", []status.Record{
+		regRec("cluster-a", "default/my-db", "", "True", "Available"),
+		regRec("cluster-b", "default/my-db", "", "False", "Broken"),
+		regRec("cluster-a", "team-a/base", "Redis.cache.example.org", "True", "Available"),
+		regRec("cluster-a", "team-a/cache", "", "True", "Available"),
+		regRec("cluster-a", "team-a/queue", "", "False", "Creating: x"),
+		regRec("cluster-b", "team-b/base", "", "True", "Available"),
+		regRec("cluster-c", "default/web", "", "True", "Available"),
+		regRec("cluster-d", "default/web", "", "True", "Available"),
+		regRec("cluster-d", "default/new", "", "True", "Available"),
+		regRec("cluster-a", "default/new", "", "True", "Available"),
+		regRec("cluster-e", "default/bare", "", "True", "Available"),
+	}, mscregistry.Options{AddMissing: true}},
+	{"anchors-claimregistry.yaml", "anchors-claimregistry.yaml", []status.Record{
+		regRec("cluster-a", "default/pg", "", "False", "Broken"),
+		regRec("cluster-a", "apps/cache", "", "False", "Broken"),
+		regRec("cluster-b", "apps/cache", "", "False", "Creating"),
+		regRec("cluster-c", "apps/cache", "", "True", "Available"),
+		regRec("cluster-a", "default/pg-copy", "", "True", "Available"),
+		regRec("cluster-a", "default/new", "", "True", "Available"),
+	}, mscregistry.Options{}},
 }
 
 func regRec(cluster, ref, kind, ready, msg string) status.Record {

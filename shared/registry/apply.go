@@ -21,8 +21,10 @@
 // and are not listed as missing.
 //
 // Constructs the editor does not write into (a new key inside a
-// non-empty flow mapping, an anchored status value) fail with
-// ErrUnsupported and the line, rather than producing a surprising diff.
+// non-empty flow mapping) fail with ErrUnsupported and the line, rather
+// than producing a surprising diff. Anchors, aliases and merge keys are
+// read as any YAML reader reads them (see alias.go): an entry whose status
+// an alias shares is left as written and named in Report.Notes.
 package registry
 
 import (
@@ -30,6 +32,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/stuttgart-things/machinery-status-collector/shared/status"
 )
@@ -120,7 +124,7 @@ func Apply(src []byte, records []status.Record, opts Options) ([]byte, Report, e
 	if err != nil {
 		return nil, Report{}, err
 	}
-	p := &planner{s: s, opts: opts, layout: layout, docs: parts}
+	p := &planner{s: s, opts: opts, layout: layout, docs: parts, shared: sharedNodes(src, docs)}
 	p.rep.Layout = layout
 	recs := p.normalize(records)
 	if layout == LayoutClusters {
@@ -149,6 +153,7 @@ type planner struct {
 	docs   []document
 	guide  guide
 	rep    Report
+	shared map[*yaml.Node]bool // nodes an alias reads (sharedNodes)
 }
 
 // rec is a record prepared for matching: strings made valid UTF-8 (the

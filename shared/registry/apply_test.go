@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -56,6 +57,72 @@ var seedFormatRecords = []status.Record{
 // wantDecoded is what a golden case's output decodes to (yaml.v3, so
 // through aliases and merge keys), entry by entry.
 var wantDecoded = map[string]string{
+	"anchors-clusters": `
+cluster-a:
+  - {name: my-db, namespace: default, claimRef: postgresqls.2.2.2/my-db, statusMessage: Ready}
+  - {name: base, namespace: team-a, kind: Redis, statusMessage: Creating}
+  - {name: cache, namespace: team-a, kind: Redis, statusMessage: Available, lastCheckedAt: "2026-02-01T10:00:00.5Z"}
+  - {name: queue, namespace: team-a, kind: Redis, statusMessage: "Creating: x", lastCheckedAt: "2026-02-01T10:00:00.5Z"}
+cluster-b:
+  - {name: my-db, namespace: default, claimRef: postgresqls.2.2.2/my-db, statusMessage: Ready}
+  - {name: base, namespace: team-b, kind: Redis, statusMessage: Available, lastCheckedAt: "2026-02-01T10:00:00.5Z"}
+cluster-c:
+  - {name: web, namespace: default, statusMessage: Ready}
+cluster-d:
+  - {name: web, namespace: default, statusMessage: Ready}
+cluster-e:
+  - {name: bare, namespace: default}
+cluster-f:
+  - {name: bare, namespace: default}
+`,
+	"anchors-clusters-add-missing": `
+cluster-a:
+  - {name: my-db, namespace: default, claimRef: postgresqls.2.2.2/my-db, statusMessage: Ready}
+  - {name: base, namespace: team-a, kind: Redis, statusMessage: Creating}
+  - {name: cache, namespace: team-a, kind: Redis, statusMessage: Available, lastCheckedAt: "2026-02-01T10:00:00.5Z"}
+  - {name: queue, namespace: team-a, kind: Redis, statusMessage: "Creating: x", lastCheckedAt: "2026-02-01T10:00:00.5Z"}
+  - {name: new, namespace: default, claimRef: default/new, statusMessage: Available, lastCheckedAt: "2026-02-01T10:00:00.5Z"}
+cluster-b:
+  - {name: my-db, namespace: default, claimRef: postgresqls.2.2.2/my-db, statusMessage: Ready}
+  - {name: base, namespace: team-b, kind: Redis, statusMessage: Available, lastCheckedAt: "2026-02-01T10:00:00.5Z"}
+cluster-c:
+  - {name: web, namespace: default, statusMessage: Ready}
+cluster-d:
+  - {name: web, namespace: default, statusMessage: Ready}
+cluster-e:
+  - {name: bare, namespace: default}
+cluster-f:
+  - {name: bare, namespace: default}
+`,
+	"anchors-claimregistry": `
+apiVersion: claim-registry.io/v1alpha1
+kind: ClaimRegistry
+claims:
+  - {name: pg, namespace: default, clusters: {cluster-a: {ready: "True", statusMessage: Available}}}
+  - name: cache
+    namespace: apps
+    clusters:
+      cluster-a: {ready: "True", statusMessage: Available}
+      cluster-b: {ready: "False", statusMessage: Creating, lastCheckedAt: "2026-02-01T10:00:00.5Z"}
+      cluster-c: {ready: "True", statusMessage: Available, lastCheckedAt: "2026-02-01T10:00:00.5Z"}
+  - {name: pg-copy, namespace: default, clusters: {cluster-a: {ready: "True", statusMessage: Available}}}
+  - {name: pg, namespace: default, clusters: {cluster-a: {ready: "True", statusMessage: Available}}}
+`,
+	"anchors-claimregistry-add-missing": `
+apiVersion: claim-registry.io/v1alpha1
+kind: ClaimRegistry
+claims:
+  - {name: pg, namespace: default, clusters: {cluster-a: {ready: "True", statusMessage: Available}}}
+  - name: cache
+    namespace: apps
+    clusters:
+      cluster-a: {ready: "True", statusMessage: Available}
+      cluster-b: {ready: "False", statusMessage: Creating, lastCheckedAt: "2026-02-01T10:00:00.5Z"}
+      cluster-c: {ready: "True", statusMessage: Available, lastCheckedAt: "2026-02-01T10:00:00.5Z"}
+  - {name: pg-copy, namespace: default, clusters: {cluster-a: {ready: "True", statusMessage: Available}}}
+  - {name: pg, namespace: default, clusters: {cluster-a: {ready: "True", statusMessage: Available}}}
+  - {name: new, namespace: default, clusters: {cluster-a: {ready: "True", statusMessage: Available, lastCheckedAt: "2026-02-01T10:00:00.5Z"}}}
+`,
 	"seed-format": `
 cluster-01:
   - {name: my-db, namespace: default, claimRef: postgresqls.2.2.2/my-db, statusMessage: Resource is available, lastCheckedAt: "2026-02-01T10:00:00.5Z"}
@@ -77,6 +144,32 @@ cluster-02:
 `,
 }
 
+// anchorRecords reach entries shared through aliases, entries that get
+// their identity through merge keys and lists shared between clusters.
+var anchorRecords = []status.Record{
+	mkrec("cluster-a", "default/my-db", "True", "Available"),                                    // cluster-b reads the entry: left
+	mkrec("cluster-b", "default/my-db", "False", "Broken"),                                      // the alias: left, not missing
+	withKind(mkrec("cluster-a", "team-a/base", "True", "Available"), "Redis.cache.example.org"), // merged into others: left
+	mkrec("cluster-a", "team-a/cache", "True", "Available"),                                     // identity through the merge, own message
+	mkrec("cluster-a", "team-a/queue", "False", "Creating: x"),                                  // message through the merge: an own key overrides it
+	mkrec("cluster-b", "team-b/base", "True", "Available"),
+	mkrec("cluster-c", "default/web", "True", "Available"), // the list is shared
+	mkrec("cluster-d", "default/web", "True", "Available"),
+	mkrec("cluster-d", "default/new", "True", "Available"),  // missing, its list is cluster-c's: never added
+	mkrec("cluster-a", "default/new", "True", "Available"),  // missing, added
+	mkrec("cluster-e", "default/bare", "True", "Available"), // aliased entry without status: no key added
+}
+
+// anchorRegistryRecords do the same in a ClaimRegistry.
+var anchorRegistryRecords = []status.Record{
+	mkrec("cluster-a", "default/pg", "False", "Broken"),        // the entry is aliased: left
+	mkrec("cluster-a", "apps/cache", "False", "Broken"),        // status map is an alias: left
+	mkrec("cluster-b", "apps/cache", "False", "Creating"),      // own message same, ready through the merge: own key added
+	mkrec("cluster-c", "apps/cache", "True", "Available"),      // new cluster in an own map
+	mkrec("cluster-a", "default/pg-copy", "True", "Available"), // clusters through the merge: left
+	mkrec("cluster-a", "default/new", "True", "Available"),
+}
+
 var goldenCases = []struct {
 	name, in string
 	recs     []status.Record
@@ -84,6 +177,10 @@ var goldenCases = []struct {
 }{
 	{"seed-format", "seed-format.yaml", seedFormatRecords, Options{}},
 	{"seed-format-add-missing", "seed-format.yaml", seedFormatRecords, Options{AddMissing: true}},
+	{"anchors-clusters", "anchors-clusters.yaml", anchorRecords, Options{}},
+	{"anchors-clusters-add-missing", "anchors-clusters.yaml", anchorRecords, Options{AddMissing: true}},
+	{"anchors-claimregistry", "anchors-claimregistry.yaml", anchorRegistryRecords, Options{}},
+	{"anchors-claimregistry-add-missing", "anchors-claimregistry.yaml", anchorRegistryRecords, Options{AddMissing: true}},
 	{"seed-update", "seed.yaml", seedRecords, Options{}},
 	{"seed-add-missing", "seed.yaml", seedRecords, Options{AddMissing: true}},
 	{"seed-noop", "seed.yaml", []status.Record{
@@ -316,7 +413,6 @@ func TestApplyErrors(t *testing.T) {
 		{"duplicate cluster", "a: []\nb: []\na: []\n", `registry line 3: invalid YAML: cluster "a" appears twice (lines 1 and 3)`, ErrInvalidYAML},
 		{"message is a list", "a:\n  - claimRef: default/foo\n    statusMessage: [x]\n", "registry line 3: statusMessage of claim default/foo in cluster a is a list", ErrUnsupported},
 		{"flow entry needs a key", "a:\n  - {claimRef: default/foo}\n", `registry line 2: cannot add "statusMessage" to a flow-style mapping`, ErrUnsupported},
-		{"anchored value", "a:\n  - claimRef: default/foo\n    statusMessage: &m x\n", "registry line 3: statusMessage carries anchor &m", ErrUnsupported},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -410,5 +506,33 @@ func TestApplyKindlessBesideKinded(t *testing.T) {
 		"a:\n  - claimRef: default/foo\n    statusMessage: agent\n    lastCheckedAt: \"2026-02-01T10:00:00.5Z\"\nb:\n  - claimRef: default/foo\n    statusMessage: only seed\n    lastCheckedAt: \"2026-02-01T10:00:00.5Z\"\n")
 	if len(rep.Missing) != 1 || rep.Missing[0].Cluster != "b" {
 		t.Errorf("missing %+v", rep.Missing)
+	}
+}
+
+// An anchored status value is left as written (an alias may read it),
+// with a note, and the claim is not appended again.
+func TestApplyAnchoredValueIsLeft(t *testing.T) {
+	src := "a:\n  - claimRef: default/foo\n    statusMessage: &m x\n"
+	rep := applyCase(t, src, []status.Record{mkrec("a", "default/foo", "True", "Available")}, Options{AddMissing: true}, src)
+	if len(rep.Notes) != 1 || rep.Notes[0].Line != 2 || !strings.HasPrefix(rep.Notes[0].Text, "not written: an alias or anchor") || len(rep.Missing) != 0 {
+		t.Errorf("report %+v", rep)
+	}
+}
+
+// Nested merge lists cannot make Apply's work explode: each entry reads
+// at most maxMerges merged mappings.
+func TestApplyMergeBomb(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("a:\n  - &m0 {name: x, namespace: d}\n")
+	for i := 1; i <= 20; i++ {
+		fmt.Fprintf(&b, "  - &m%d {<<: [*m%d, *m%d, *m%d, *m%d]}\n", i, i-1, i-1, i-1, i-1)
+	}
+	start := time.Now()
+	_, _, err := Apply([]byte(b.String()), []status.Record{mkrec("a", "d/x", "True", "ok")}, Options{})
+	if err == nil || !errors.Is(err, ErrAmbiguous) {
+		t.Fatalf("err = %v, want the 21 entries of d/x to be ambiguous", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("took %v", d)
 	}
 }
