@@ -75,25 +75,6 @@ cluster-e:
 cluster-f:
   - {name: bare, namespace: default}
 `,
-	"anchors-clusters-add-missing": `
-cluster-a:
-  - {name: my-db, namespace: default, claimRef: postgresqls.2.2.2/my-db, statusMessage: Ready}
-  - {name: base, namespace: team-a, kind: Redis, statusMessage: Creating}
-  - {name: cache, namespace: team-a, kind: Redis, statusMessage: Available, lastCheckedAt: "2026-02-01T10:00:00.5Z"}
-  - {name: queue, namespace: team-a, kind: Redis, statusMessage: "Creating: x", lastCheckedAt: "2026-02-01T10:00:00.5Z"}
-  - {name: new, namespace: default, claimRef: default/new, statusMessage: Available, lastCheckedAt: "2026-02-01T10:00:00.5Z"}
-cluster-b:
-  - {name: my-db, namespace: default, claimRef: postgresqls.2.2.2/my-db, statusMessage: Ready}
-  - {name: base, namespace: team-b, kind: Redis, statusMessage: Available, lastCheckedAt: "2026-02-01T10:00:00.5Z"}
-cluster-c:
-  - {name: web, namespace: default, statusMessage: Ready}
-cluster-d:
-  - {name: web, namespace: default, statusMessage: Ready}
-cluster-e:
-  - {name: bare, namespace: default}
-cluster-f:
-  - {name: bare, namespace: default}
-`,
 	"anchors-claimregistry": `
 apiVersion: claim-registry.io/v1alpha1
 kind: ClaimRegistry
@@ -108,21 +89,6 @@ claims:
   - {name: pg-copy, namespace: default, clusters: {cluster-a: {ready: "True", statusMessage: Available}}}
   - {name: pg, namespace: default, clusters: {cluster-a: {ready: "True", statusMessage: Available}}}
 `,
-	"anchors-claimregistry-add-missing": `
-apiVersion: claim-registry.io/v1alpha1
-kind: ClaimRegistry
-claims:
-  - {name: pg, namespace: default, clusters: {cluster-a: {ready: "True", statusMessage: Available}}}
-  - name: cache
-    namespace: apps
-    clusters:
-      cluster-a: {ready: "True", statusMessage: Available}
-      cluster-b: {ready: "False", statusMessage: Creating, lastCheckedAt: "2026-02-01T10:00:00.5Z"}
-      cluster-c: {ready: "True", statusMessage: Available, lastCheckedAt: "2026-02-01T10:00:00.5Z"}
-  - {name: pg-copy, namespace: default, clusters: {cluster-a: {ready: "True", statusMessage: Available}}}
-  - {name: pg, namespace: default, clusters: {cluster-a: {ready: "True", statusMessage: Available}}}
-  - {name: new, namespace: default, clusters: {cluster-a: {ready: "True", statusMessage: Available, lastCheckedAt: "2026-02-01T10:00:00.5Z"}}}
-`,
 	"seed-format": `
 cluster-01:
   - {name: my-db, namespace: default, claimRef: postgresqls.2.2.2/my-db, statusMessage: Resource is available, lastCheckedAt: "2026-02-01T10:00:00.5Z"}
@@ -131,16 +97,6 @@ cluster-01:
   - {name: web, namespace: default, claimRef: default/web, statusMessage: Ready}
 cluster-02:
   - {name: my-db, namespace: default, claimRef: postgresqls.2.2.2/my-db, statusMessage: Ready}
-`,
-	"seed-format-add-missing": `
-cluster-01:
-  - {name: my-db, namespace: default, claimRef: postgresqls.2.2.2/my-db, statusMessage: Resource is available, lastCheckedAt: "2026-02-01T10:00:00.5Z"}
-  - {name: cache, namespace: team-a, claimRef: redis.1.0.0/cache, kind: Redis, statusMessage: "Creating: waiting", lastCheckedAt: "2026-02-01T10:00:00.5Z"}
-  - {claimRef: team-b/queue, statusMessage: Available, lastCheckedAt: "2026-02-01T10:00:00.5Z"}
-  - {name: web, namespace: default, claimRef: default/web, statusMessage: Ready}
-cluster-02:
-  - {name: my-db, namespace: default, claimRef: postgresqls.2.2.2/my-db, statusMessage: Ready}
-  - {name: my-db, namespace: postgresqls.2.2.2, claimRef: postgresqls.2.2.2/my-db, statusMessage: Hijacked, lastCheckedAt: "2026-02-01T10:00:00.5Z"}
 `,
 }
 
@@ -168,6 +124,27 @@ var anchorRegistryRecords = []status.Record{
 	mkrec("cluster-c", "apps/cache", "True", "Available"),      // new cluster in an own map
 	mkrec("cluster-a", "default/pg-copy", "True", "Available"), // clusters through the merge: left
 	mkrec("cluster-a", "default/new", "True", "Available"),
+}
+
+func init() {
+	// The add-missing cases decode as their plain case plus the entry added.
+	add := func(name, after, entry string) {
+		want := wantDecoded[strings.TrimSuffix(name, "-add-missing")]
+		i := strings.Index(want, after+"\n")
+		if i < 0 {
+			panic(name + ": no line " + after)
+		}
+		i += len(after) + 1
+		wantDecoded[name] = want[:i] + entry + "\n" + want[i:]
+	}
+	const at = `lastCheckedAt: "2026-02-01T10:00:00.5Z"`
+	add("anchors-clusters-add-missing", `statusMessage: "Creating: x", `+at+`}`,
+		`  - {name: new, namespace: default, claimRef: default/new, statusMessage: Available, `+at+`}`)
+	add("anchors-claimregistry-add-missing", `  - {name: pg-copy, namespace: default, clusters: {cluster-a: {ready: "True", statusMessage: Available}}}
+  - {name: pg, namespace: default, clusters: {cluster-a: {ready: "True", statusMessage: Available}}}`,
+		`  - {name: new, namespace: default, clusters: {cluster-a: {ready: "True", statusMessage: Available, `+at+`}}}`)
+	add("seed-format-add-missing", `  - {name: my-db, namespace: default, claimRef: postgresqls.2.2.2/my-db, statusMessage: Ready}`,
+		`  - {name: my-db, namespace: postgresqls.2.2.2, claimRef: postgresqls.2.2.2/my-db, statusMessage: Hijacked, `+at+`}`)
 }
 
 var goldenCases = []struct {
