@@ -48,7 +48,7 @@ type Result struct {
 //
 // KEYS: generation, clusters, then claims and counts key per cluster
 // group, the "since" key, set to receivedAt by the first write into an
-// empty Redis, and last the kinds key of each group (see kindsIndex).
+// empty Redis, and last the kinds key of each group (see kinds.go).
 // ARGV: receivedAt, number of groups, then per group: cluster name, n, and
 // n field/value pairs. The reply is one outcome letter per record, in
 // argument order, and the generation.

@@ -60,8 +60,11 @@ local amb, ai = {}, 0`
 // kind-less items go to their claim's only kind; ambiguous ones are listed.
 const kindsResolve = `
   local xkey = KEYS[3 + 2 * groups + gi]
-  local vals, idx, dirty, drop = {}, {}, {}, {}
-  for i = 1, n do vals[i] = ARGV[a + 2 * i - 1] end
+  local vals, refs, kinds, idx, dirty, drop = {}, {}, {}, {}, {}, {}
+  for i = 1, n do
+    vals[i] = ARGV[a + 2 * i - 1]
+    refs[i], kinds[i] = refKind(fields[i])
+  end
   local build = redis.call('HEXISTS', xkey, '') == 0
   if build then
     for _, f in ipairs(redis.call('HKEYS', hkey)) do
@@ -77,7 +80,7 @@ const kindsResolve = `
   else
     local uniq = {}
     for i = 1, n do
-      local r = refKind(fields[i])
+      local r = refs[i]
       if not idx[r] then idx[r] = true uniq[#uniq + 1] = r end
     end
     for s = 1, #uniq, chunk do
@@ -87,7 +90,7 @@ const kindsResolve = `
   end
   for i = 1, n do
     ai = ai + 1
-    local r, k = refKind(fields[i])
+    local r, k = refs[i], kinds[i]
     local e = idx[r] or {kinds = {}}
     idx[r] = e
     if k then
