@@ -409,3 +409,28 @@ func TestHealthVersionMetrics(t *testing.T) {
 		}
 	}
 }
+
+// A kind-less post for a claim stored under two kinds is refused with a
+// 400 naming the item and the kinds; nothing of the batch is stored.
+func TestKindlessPostForSeveralKindsIs400(t *testing.T) {
+	e := newEnv(t, "")
+	body := batchJSON("a",
+		item("ns/db", "pg", "2026-11-25T10:00:00Z", `"kind":"PostgreSQL.database.example.org"`),
+		item("ns/db", "bucket", "2026-11-25T10:00:00Z", `"kind":"Bucket.s3.example.org"`))
+	if code, _, resp := e.do("POST", "/api/v1/statuses", "", "application/json", body); code != 200 {
+		t.Fatalf("kinded batch: %d %s", code, resp)
+	}
+	const kinds = `claim ns/db in cluster a has records of several kinds (PostgreSQL.database.example.org, Bucket.s3.example.org)`
+	code, _, resp := e.do("POST", "/api/v1/statuses", "", "application/json", batchJSON("a",
+		item("ns/other", "x", "2026-11-25T10:00:01Z"), item("ns/db", "which", "2026-11-25T10:00:01Z")))
+	if code != 400 || strings.TrimSpace(resp) != `{"error":"items[1].kind: required: `+kinds+`"}` {
+		t.Fatalf("batch: %d %s", code, resp)
+	}
+	code, _, resp = e.do("POST", "/api/v1/status", "", "application/json", `{"cluster":"a","claimRef":"ns/db","statusMessage":"which"}`)
+	if code != 400 || strings.TrimSpace(resp) != `{"error":"kind: required: `+kinds+`"}` {
+		t.Fatalf("single: %d %s", code, resp)
+	}
+	if recs := e.records("a"); len(recs) != 2 {
+		t.Fatalf("%d records stored, want the 2 kinded ones", len(recs))
+	}
+}

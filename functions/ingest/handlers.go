@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -81,7 +82,7 @@ func (f *Function) postStatus(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	res, ok := f.apply(w, r, []status.Record{rec})
+	res, ok := f.apply(w, r, []status.Record{rec}, false)
 	if !ok {
 		return
 	}
@@ -146,15 +147,16 @@ func (f *Function) postStatuses(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.metrics.batch.Observe(float64(len(b.Items)))
-	res, ok := f.apply(w, r, b.Items)
+	res, ok := f.apply(w, r, b.Items, true)
 	if !ok {
 		return
 	}
 	writeJSON(w, http.StatusOK, batchBody{Accepted: res.Accepted, Unchanged: res.Unchanged, Stale: res.Stale, Generation: res.Generation})
 }
 
-// apply writes records to the store, answering 503 itself on failure.
-func (f *Function) apply(w http.ResponseWriter, r *http.Request, recs []status.Record) (store.Result, bool) {
+// apply writes records to the store, answering 503 itself on failure,
+// and 400 for a kind-less record whose claim has several kinds.
+func (f *Function) apply(w http.ResponseWriter, r *http.Request, recs []status.Record, batch bool) (store.Result, bool) {
 	ctx, cancel := context.WithTimeout(r.Context(), f.opts.RequestTimeout)
 	defer cancel()
 	if err := f.opts.Store.FillTransitions(ctx, recs); err != nil {
@@ -162,6 +164,15 @@ func (f *Function) apply(w http.ResponseWriter, r *http.Request, recs []status.R
 		return store.Result{}, false
 	}
 	res, err := f.opts.Store.Apply(ctx, recs[0].ReceivedAt, recs)
+	var amb *store.AmbiguousKindError
+	if errors.As(err, &amb) {
+		msg := amb.Error()
+		if batch {
+			msg = fmt.Sprintf("items[%d].%s", amb.Index, msg)
+		}
+		writeError(w, http.StatusBadRequest, msg)
+		return res, false
+	}
 	if err != nil {
 		f.storeFailed(w, r, err)
 		return res, false

@@ -13,7 +13,8 @@ const maxBodyBytes = 60000
 
 // PRText renders the PR title and body for a registry report: a table of
 // changed claims, the claims not in the registry and the claims deleted
-// from their cluster. Rows that do not fit are counted in a note. The
+// from their cluster, and notes on entries matched or left in a way the
+// file does not make obvious. Rows that do not fit are counted in a note. The
 // title is stable so the PR is recognisable across runs.
 func PRText(path string, r registry.Report) (title, body string) {
 	title = "Update claim status in " + path
@@ -49,6 +50,11 @@ func PRText(path string, r registry.Report) (title, body string) {
 	section("Changed", "| Cluster | Claim | Kind | Old | New |\n|---|---|---|---|---|", changed)
 	section("Deleted from their cluster", "| Cluster | Claim | Kind | Last status |\n|---|---|---|---|", deleted)
 	section("Seen but not in the registry", "| Cluster | Claim | Kind | Status | Added |\n|---|---|---|---|---|", missing)
+	var notes []string
+	for _, n := range r.Notes {
+		notes = append(notes, fmt.Sprintf("| %s | %s | %s | %d | %s |\n", cell(n.Cluster), cell(n.ClaimRef), cell(n.Kind), n.Line, cell(n.Text)))
+	}
+	section("Notes", "| Cluster | Claim | Kind | Line | Note |\n|---|---|---|---|---|", notes)
 	if len(changed)+len(deleted)+len(missing) == 0 {
 		b.WriteString("\nNo claim status differs from the base branch.\n")
 	}

@@ -21,14 +21,19 @@
 // and are not listed as missing.
 //
 // Constructs the editor does not write into (a new key inside a
-// non-empty flow mapping, an anchored status value) fail with
-// ErrUnsupported and the line, rather than producing a surprising diff.
+// non-empty flow mapping) fail with ErrUnsupported and the line, rather
+// than producing a surprising diff. Anchors, aliases and merge keys are
+// read as any YAML reader reads them (see alias.go): an entry whose status
+// an alias shares is left as written and named in Report.Notes.
 package registry
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"strings"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/stuttgart-things/machinery-status-collector/shared/status"
 )
@@ -56,6 +61,19 @@ type Report struct {
 	// Deleted lists claims deleted from their cluster whose entry changed
 	// (New is "deleted"), sorted like Changed.
 	Deleted []Change
+	// Notes explain entries this run wrote or left for a reason a reader
+	// of the file would not guess: an entry matched by namespace and name
+	// although its claimRef names something else, or a claim's status
+	// not written because another entry reads the value through an alias.
+	// Sorted by cluster, claim, kind and line.
+	Notes []Note
+}
+
+// Note is one remark on the entry at Line for a claim.
+type Note struct {
+	Cluster, ClaimRef, Kind string
+	Line                    int
+	Text                    string
 }
 
 // Change is one entry's status moving from Old to New. Old and New are
@@ -81,8 +99,9 @@ type MissingClaim struct {
 // share cluster, claimRef and kind the later one in the slice wins.
 //
 // Matching: in the clusters layout an entry under the record's cluster
-// key matches by claimRef (or by namespace + name when it has no
-// claimRef); in a ClaimRegistry an entry matches by namespace + name and
+// key matches by namespace + name when it has both (its claimRef is then
+// left as written, and noted in the report when it names another claim
+// and the entry changed), else by claimRef; in a ClaimRegistry an entry matches by namespace + name and
 // keeps the status per cluster under `clusters:`. When a record and an
 // entry both carry a kind they must agree (an entry's kind may leave out
 // the group). A claim fitting two entries equally well is an error.
@@ -105,7 +124,7 @@ func Apply(src []byte, records []status.Record, opts Options) ([]byte, Report, e
 	if err != nil {
 		return nil, Report{}, err
 	}
-	p := &planner{s: s, opts: opts, layout: layout, docs: parts}
+	p := &planner{s: s, opts: opts, layout: layout, docs: parts, shared: sharedNodes(src, docs)}
 	p.rep.Layout = layout
 	recs := p.normalize(records)
 	if layout == LayoutClusters {
@@ -134,6 +153,7 @@ type planner struct {
 	docs   []document
 	guide  guide
 	rep    Report
+	shared map[*yaml.Node]bool // nodes an alias reads (sharedNodes)
 }
 
 // rec is a record prepared for matching: strings made valid UTF-8 (the
@@ -151,7 +171,8 @@ type rec struct {
 func valid(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
 
 // normalize prepares records: duplicates (same cluster, claimRef and
-// kind) collapse to the last one, and records without cluster, namespace
+// kind) collapse to the last one, a kind-less record beside a kinded one
+// of its claim goes, and records without cluster, namespace
 // or name go straight to Missing (they can match nothing). Each layout
 // sorts the rest the way it groups them.
 func (p *planner) normalize(records []status.Record) []*rec {
@@ -176,8 +197,21 @@ func (p *planner) normalize(records []status.Record) []*rec {
 		pos[k] = len(out)
 		out = append(out, x)
 	}
+	// One claim in one cluster is one record: a kind-less record beside
+	// a kinded one of the same claim (stored before the store enforced
+	// it) is the same claim seen by the seed's informer; the kinded one
+	// speaks for it.
+	kinded := map[key]bool{}
+	for _, x := range out {
+		if x.kind != "" {
+			kinded[key{x.cluster, x.ref, ""}] = true
+		}
+	}
 	kept := out[:0]
 	for _, x := range out {
+		if x.kind == "" && kinded[key{x.cluster, x.ref, ""}] {
+			continue
+		}
 		if x.cluster == "" || x.ns == "" || x.name == "" {
 			if !x.deleted {
 				p.missing(x)
@@ -212,6 +246,11 @@ func (p *planner) change(x *rec, old, new string) {
 	}
 }
 
+// note adds a remark on the entry at line for x.
+func (p *planner) note(x *rec, line int, format string, args ...any) {
+	p.rep.Notes = append(p.rep.Notes, Note{Cluster: x.r.Cluster, ClaimRef: x.r.ClaimRef, Kind: x.r.Kind, Line: line, Text: fmt.Sprintf(format, args...)})
+}
+
 func (p *planner) sortReport() {
 	byChange := func(a, b Change) int {
 		return cmp.Or(cmp.Compare(a.Cluster, b.Cluster), cmp.Compare(a.ClaimRef, b.ClaimRef), cmp.Compare(a.Kind, b.Kind))
@@ -220,6 +259,9 @@ func (p *planner) sortReport() {
 	slices.SortStableFunc(p.rep.Deleted, byChange)
 	slices.SortStableFunc(p.rep.Missing, func(a, b MissingClaim) int {
 		return cmp.Or(cmp.Compare(a.Cluster, b.Cluster), cmp.Compare(a.ClaimRef, b.ClaimRef), cmp.Compare(a.Kind, b.Kind))
+	})
+	slices.SortStableFunc(p.rep.Notes, func(a, b Note) int {
+		return cmp.Or(cmp.Compare(a.Cluster, b.Cluster), cmp.Compare(a.ClaimRef, b.ClaimRef), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Line, b.Line))
 	})
 }
 

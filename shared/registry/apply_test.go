@@ -8,8 +8,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -41,11 +43,121 @@ var seedRecords = []status.Record{
 	deleted(mkrec("cluster-z", "default/old", "True", "Available")),
 }
 
+// seedFormatRecords are what the seed's informer (and our agent) send
+// for the seed's own registry, whose claimRefs are no claim references.
+var seedFormatRecords = []status.Record{
+	mkrec("cluster-01", "default/my-db", "True", "Resource is available"),
+	withKind(mkrec("cluster-01", "team-a/cache", "False", "Creating: waiting"), "Redis.cache.example.org"),
+	mkrec("cluster-01", "team-b/queue", "True", "Available"),
+	mkrec("cluster-01", "default/web", "True", "Ready"),                // unchanged
+	mkrec("cluster-02", "default/my-db", "True", "Ready"),              // unchanged: no note
+	mkrec("cluster-02", "postgresqls.2.2.2/my-db", "True", "Hijacked"), // matches nothing: the claimRef does not count
+}
+
+// wantDecoded is what a golden case's output decodes to (yaml.v3, so
+// through aliases and merge keys), entry by entry.
+var wantDecoded = map[string]string{
+	"anchors-clusters": `
+cluster-a:
+  - {name: my-db, namespace: default, claimRef: postgresqls.2.2.2/my-db, statusMessage: Ready}
+  - {name: base, namespace: team-a, kind: Redis, statusMessage: Creating}
+  - {name: cache, namespace: team-a, kind: Redis, statusMessage: Available, lastCheckedAt: "2026-02-01T10:00:00.5Z"}
+  - {name: queue, namespace: team-a, kind: Redis, statusMessage: "Creating: x", lastCheckedAt: "2026-02-01T10:00:00.5Z"}
+cluster-b:
+  - {name: my-db, namespace: default, claimRef: postgresqls.2.2.2/my-db, statusMessage: Ready}
+  - {name: base, namespace: team-b, kind: Redis, statusMessage: Available, lastCheckedAt: "2026-02-01T10:00:00.5Z"}
+cluster-c:
+  - {name: web, namespace: default, statusMessage: Ready}
+cluster-d:
+  - {name: web, namespace: default, statusMessage: Ready}
+cluster-e:
+  - {name: bare, namespace: default}
+cluster-f:
+  - {name: bare, namespace: default}
+`,
+	"anchors-claimregistry": `
+apiVersion: claim-registry.io/v1alpha1
+kind: ClaimRegistry
+claims:
+  - {name: pg, namespace: default, clusters: {cluster-a: {ready: "True", statusMessage: Available}}}
+  - name: cache
+    namespace: apps
+    clusters:
+      cluster-a: {ready: "True", statusMessage: Available}
+      cluster-b: {ready: "False", statusMessage: Creating, lastCheckedAt: "2026-02-01T10:00:00.5Z"}
+      cluster-c: {ready: "True", statusMessage: Available, lastCheckedAt: "2026-02-01T10:00:00.5Z"}
+  - {name: pg-copy, namespace: default, clusters: {cluster-a: {ready: "True", statusMessage: Available}}}
+  - {name: pg, namespace: default, clusters: {cluster-a: {ready: "True", statusMessage: Available}}}
+`,
+	"seed-format": `
+cluster-01:
+  - {name: my-db, namespace: default, claimRef: postgresqls.2.2.2/my-db, statusMessage: Resource is available, lastCheckedAt: "2026-02-01T10:00:00.5Z"}
+  - {name: cache, namespace: team-a, claimRef: redis.1.0.0/cache, kind: Redis, statusMessage: "Creating: waiting", lastCheckedAt: "2026-02-01T10:00:00.5Z"}
+  - {claimRef: team-b/queue, statusMessage: Available, lastCheckedAt: "2026-02-01T10:00:00.5Z"}
+  - {name: web, namespace: default, claimRef: default/web, statusMessage: Ready}
+cluster-02:
+  - {name: my-db, namespace: default, claimRef: postgresqls.2.2.2/my-db, statusMessage: Ready}
+`,
+}
+
+// anchorRecords reach entries shared through aliases, entries that get
+// their identity through merge keys and lists shared between clusters.
+var anchorRecords = []status.Record{
+	mkrec("cluster-a", "default/my-db", "True", "Available"),                                    // cluster-b reads the entry: left
+	mkrec("cluster-b", "default/my-db", "False", "Broken"),                                      // the alias: left, not missing
+	withKind(mkrec("cluster-a", "team-a/base", "True", "Available"), "Redis.cache.example.org"), // merged into others: left
+	mkrec("cluster-a", "team-a/cache", "True", "Available"),                                     // identity through the merge, own message
+	mkrec("cluster-a", "team-a/queue", "False", "Creating: x"),                                  // message through the merge: an own key overrides it
+	mkrec("cluster-b", "team-b/base", "True", "Available"),
+	mkrec("cluster-c", "default/web", "True", "Available"), // the list is shared
+	mkrec("cluster-d", "default/web", "True", "Available"),
+	mkrec("cluster-d", "default/new", "True", "Available"),  // missing, its list is cluster-c's: never added
+	mkrec("cluster-a", "default/new", "True", "Available"),  // missing, added
+	mkrec("cluster-e", "default/bare", "True", "Available"), // aliased entry without status: no key added
+}
+
+// anchorRegistryRecords do the same in a ClaimRegistry.
+var anchorRegistryRecords = []status.Record{
+	mkrec("cluster-a", "default/pg", "False", "Broken"),        // the entry is aliased: left
+	mkrec("cluster-a", "apps/cache", "False", "Broken"),        // status map is an alias: left
+	mkrec("cluster-b", "apps/cache", "False", "Creating"),      // own message same, ready through the merge: own key added
+	mkrec("cluster-c", "apps/cache", "True", "Available"),      // new cluster in an own map
+	mkrec("cluster-a", "default/pg-copy", "True", "Available"), // clusters through the merge: left
+	mkrec("cluster-a", "default/new", "True", "Available"),
+}
+
+func init() {
+	// The add-missing cases decode as their plain case plus the entry added.
+	add := func(name, after, entry string) {
+		want := wantDecoded[strings.TrimSuffix(name, "-add-missing")]
+		i := strings.Index(want, after+"\n")
+		if i < 0 {
+			panic(name + ": no line " + after)
+		}
+		i += len(after) + 1
+		wantDecoded[name] = want[:i] + entry + "\n" + want[i:]
+	}
+	const at = `lastCheckedAt: "2026-02-01T10:00:00.5Z"`
+	add("anchors-clusters-add-missing", `statusMessage: "Creating: x", `+at+`}`,
+		`  - {name: new, namespace: default, claimRef: default/new, statusMessage: Available, `+at+`}`)
+	add("anchors-claimregistry-add-missing", `  - {name: pg-copy, namespace: default, clusters: {cluster-a: {ready: "True", statusMessage: Available}}}
+  - {name: pg, namespace: default, clusters: {cluster-a: {ready: "True", statusMessage: Available}}}`,
+		`  - {name: new, namespace: default, clusters: {cluster-a: {ready: "True", statusMessage: Available, `+at+`}}}`)
+	add("seed-format-add-missing", `  - {name: my-db, namespace: default, claimRef: postgresqls.2.2.2/my-db, statusMessage: Ready}`,
+		`  - {name: my-db, namespace: postgresqls.2.2.2, claimRef: postgresqls.2.2.2/my-db, statusMessage: Hijacked, `+at+`}`)
+}
+
 var goldenCases = []struct {
 	name, in string
 	recs     []status.Record
 	opts     Options
 }{
+	{"seed-format", "seed-format.yaml", seedFormatRecords, Options{}},
+	{"seed-format-add-missing", "seed-format.yaml", seedFormatRecords, Options{AddMissing: true}},
+	{"anchors-clusters", "anchors-clusters.yaml", anchorRecords, Options{}},
+	{"anchors-clusters-add-missing", "anchors-clusters.yaml", anchorRecords, Options{AddMissing: true}},
+	{"anchors-claimregistry", "anchors-claimregistry.yaml", anchorRegistryRecords, Options{}},
+	{"anchors-claimregistry-add-missing", "anchors-claimregistry.yaml", anchorRegistryRecords, Options{AddMissing: true}},
 	{"seed-update", "seed.yaml", seedRecords, Options{}},
 	{"seed-add-missing", "seed.yaml", seedRecords, Options{AddMissing: true}},
 	{"seed-noop", "seed.yaml", []status.Record{
@@ -148,6 +260,9 @@ func TestApplyGolden(t *testing.T) {
 			golden(t, tc.name+".yaml", out)
 			golden(t, tc.name+".report", []byte(report))
 			mustParse(t, out)
+			if want, ok := wantDecoded[tc.name]; ok {
+				wantValues(t, out, want)
+			}
 
 			again, rep2, err := Apply(out, tc.recs, tc.opts)
 			if err != nil {
@@ -165,6 +280,24 @@ func TestApplyGolden(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// wantValues checks that b decodes (yaml.v3, aliases and merge keys
+// resolved as any reader sees them) to exactly the values of want.
+func wantValues(t *testing.T, b []byte, want string) {
+	t.Helper()
+	var got, exp any
+	if err := yaml.Unmarshal(b, &got); err != nil {
+		t.Fatalf("output does not decode: %v", err)
+	}
+	if err := yaml.Unmarshal([]byte(want), &exp); err != nil {
+		t.Fatalf("want does not decode: %v", err)
+	}
+	if !reflect.DeepEqual(got, exp) {
+		g, _ := yaml.Marshal(got)
+		w, _ := yaml.Marshal(exp)
+		t.Errorf("output decodes to\n%s\nwant\n%s", g, w)
 	}
 }
 
@@ -222,6 +355,12 @@ func formatReport(r Report) string {
 		fmt.Fprintf(&b, "  %s %s%s: %q%s\n", m.Cluster, m.ClaimRef, kindSuffix(m.Kind), statusText(m.Ready, m.StatusMessage, m.Deleted), added)
 	}
 	section("deleted", r.Deleted)
+	if len(r.Notes) > 0 {
+		fmt.Fprintf(&b, "notes:\n")
+		for _, n := range r.Notes {
+			fmt.Fprintf(&b, "  %s %s%s line %d: %s\n", n.Cluster, n.ClaimRef, kindSuffix(n.Kind), n.Line, n.Text)
+		}
+	}
 	return b.String()
 }
 
@@ -251,7 +390,6 @@ func TestApplyErrors(t *testing.T) {
 		{"duplicate cluster", "a: []\nb: []\na: []\n", `registry line 3: invalid YAML: cluster "a" appears twice (lines 1 and 3)`, ErrInvalidYAML},
 		{"message is a list", "a:\n  - claimRef: default/foo\n    statusMessage: [x]\n", "registry line 3: statusMessage of claim default/foo in cluster a is a list", ErrUnsupported},
 		{"flow entry needs a key", "a:\n  - {claimRef: default/foo}\n", `registry line 2: cannot add "statusMessage" to a flow-style mapping`, ErrUnsupported},
-		{"anchored value", "a:\n  - claimRef: default/foo\n    statusMessage: &m x\n", "registry line 3: statusMessage carries anchor &m", ErrUnsupported},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -328,5 +466,50 @@ func TestApplyRecordEdgeCases(t *testing.T) {
 	again, _, err := Apply(out, recs, Options{AddMissing: true})
 	if err != nil || !bytes.Equal(again, out) {
 		t.Errorf("second apply: %v\n%s", err, again)
+	}
+}
+
+// A kind-less record beside a kinded one of the same claim in the same
+// cluster (stored before the store kept one record per claim) is not a
+// second claim: it neither writes the entry nor is added.
+func TestApplyKindlessBesideKinded(t *testing.T) {
+	src := "a:\n  - claimRef: default/foo\n    statusMessage: x\n"
+	recs := []status.Record{
+		mkrec("a", "default/foo", "True", "seed"),
+		withKind(mkrec("a", "default/foo", "True", "agent"), "PostgreSQL.database.example.org"),
+		mkrec("b", "default/foo", "True", "only seed"),
+	}
+	rep := applyCase(t, src, recs, Options{AddMissing: true},
+		"a:\n  - claimRef: default/foo\n    statusMessage: agent\n    lastCheckedAt: \"2026-02-01T10:00:00.5Z\"\nb:\n  - claimRef: default/foo\n    statusMessage: only seed\n    lastCheckedAt: \"2026-02-01T10:00:00.5Z\"\n")
+	if len(rep.Missing) != 1 || rep.Missing[0].Cluster != "b" {
+		t.Errorf("missing %+v", rep.Missing)
+	}
+}
+
+// An anchored status value is left as written (an alias may read it),
+// with a note, and the claim is not appended again.
+func TestApplyAnchoredValueIsLeft(t *testing.T) {
+	src := "a:\n  - claimRef: default/foo\n    statusMessage: &m x\n"
+	rep := applyCase(t, src, []status.Record{mkrec("a", "default/foo", "True", "Available")}, Options{AddMissing: true}, src)
+	if len(rep.Notes) != 1 || rep.Notes[0].Line != 2 || !strings.HasPrefix(rep.Notes[0].Text, "not written: an alias or anchor") || len(rep.Missing) != 0 {
+		t.Errorf("report %+v", rep)
+	}
+}
+
+// Nested merge lists cannot make Apply's work explode: each entry reads
+// at most maxMerges merged mappings.
+func TestApplyMergeBomb(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("a:\n  - &m0 {name: x, namespace: d}\n")
+	for i := 1; i <= 20; i++ {
+		fmt.Fprintf(&b, "  - &m%d {<<: [*m%d, *m%d, *m%d, *m%d]}\n", i, i-1, i-1, i-1, i-1)
+	}
+	start := time.Now()
+	_, _, err := Apply([]byte(b.String()), []status.Record{mkrec("a", "d/x", "True", "ok")}, Options{})
+	if err == nil || !errors.Is(err, ErrAmbiguous) {
+		t.Fatalf("err = %v, want the 21 entries of d/x to be ambiguous", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("took %v", d)
 	}
 }

@@ -61,7 +61,7 @@ func (p *planner) planClaimRegistry(recs []*rec) error {
 		}
 		cl.c = p.s.childCtx(cl.val, d.c)
 		last, err := p.readEntries(cl.val, cl.c, d.c.indent, &fieldSlab, func(f *fields, item *yaml.Node) error {
-			if ns, name, ok := f.identity(LayoutClaimRegistry); ok {
+			if ns, name, _, ok := f.identity(LayoutClaimRegistry); ok {
 				index.add(ident{ns: ns, name: name}, f, item.Line)
 			}
 			return p.sampleStatusMaps(f)
@@ -75,7 +75,7 @@ func (p *planner) planClaimRegistry(recs []*rec) error {
 	// All of a claim's clusters go to the one entry of its namespace and
 	// name (and kind).
 	adds, err := p.matchClaims(recs, func(x *rec) ident { return ident{ns: x.ns, name: x.name} }, index, func(c *claim) error {
-		return p.writeClusters(c.entry.f, c.recs)
+		return p.writeClusters(c.entry.f, c.recs, c.entry.line)
 	})
 	if err != nil {
 		return err
@@ -158,8 +158,14 @@ func (p *planner) statusBlocks(recs []*rec, line int) ([]string, []*rec, error) 
 // writeClusters writes the status of recs (one claim, one record per
 // cluster) into entry f's `clusters:` map, creating the map or a
 // cluster's status as needed.
-func (p *planner) writeClusters(f *fields, recs []*rec) error {
+func (p *planner) writeClusters(f *fields, recs []*rec, line int) error {
 	cv := f.val[fClusters]
+	if p.shared[f.n] || f.merged[fClusters] || p.isShared(cv) {
+		for _, x := range recs {
+			p.leaveShared(x, line)
+		}
+		return nil
+	}
 	if cv != nil && cv.Kind != yaml.MappingNode && !isNull(cv) {
 		return errAt(cv.Line, ErrUnsupported, "clusters of claim %s is %s, not a mapping of cluster statuses", recs[0].ref, kindName(cv))
 	}
@@ -181,12 +187,18 @@ func (p *planner) writeClusters(f *fields, recs []*rec) error {
 	for _, x := range recs {
 		s, ok := subs[x.cluster]
 		switch {
+		case ok && p.isShared(s.v):
+			p.leaveShared(x, line)
 		case !ok:
 			fresh = append(fresh, x)
 		case s.v.Kind == yaml.MappingNode:
 			sf, err := readFields(s.v, p.s.childCtx(s.v, cc))
 			if err != nil {
 				return err
+			}
+			if p.slotShared(sf) {
+				p.leaveShared(x, line)
+				continue
 			}
 			if err := p.updateSlot(sf, x, readyAlways); err != nil {
 				return err

@@ -36,12 +36,13 @@ func (p *planner) planClusters(recs []*rec) error {
 			p.guide.sampleKey(k)
 			cl := &clusterList{key: k, val: v, doc: d}
 			lists[k.Value] = cl
-			if v.Kind != yaml.SequenceNode {
+			list := resolve(v) // `cluster-b: *list` holds cluster-a's entries too
+			if list == nil || list.Kind != yaml.SequenceNode {
 				continue
 			}
-			cl.c = p.s.childCtx(v, d.c)
-			last, err := p.readEntries(v, cl.c, d.c.indent, &fieldSlab, func(f *fields, item *yaml.Node) error {
-				if ns, name, ok := f.identity(LayoutClusters); ok {
+			cl.c = p.s.childCtx(list, d.c)
+			last, err := p.readEntries(list, cl.c, d.c.indent, &fieldSlab, func(f *fields, item *yaml.Node) error {
+				if ns, name, _, ok := f.identity(LayoutClusters); ok {
 					index.add(ident{k.Value, ns, name}, f, item.Line)
 				}
 				return nil
@@ -54,7 +55,19 @@ func (p *planner) planClusters(recs []*rec) error {
 	}
 
 	adds, err := p.matchClaims(recs, func(x *rec) ident { return ident{x.cluster, x.ns, x.name} }, index, func(c *claim) error {
-		return p.updateSlot(c.entry.f, c.recs[0], readyIfPresent)
+		x, f := c.recs[0], c.entry.f
+		if p.slotShared(f) {
+			p.leaveShared(x, c.entry.line)
+			return nil
+		}
+		before := len(p.rep.Changed) + len(p.rep.Deleted)
+		if err := p.updateSlot(f, x, readyIfPresent); err != nil {
+			return err
+		}
+		if ref, differs := f.refDiffers(x.ns, x.name); differs && len(p.rep.Changed)+len(p.rep.Deleted) > before {
+			p.note(x, c.entry.line, "matched by its namespace and name; its claimRef %q is left as written", ref)
+		}
+		return nil
 	})
 	if err != nil {
 		return err
@@ -67,8 +80,8 @@ func (p *planner) planClusters(recs []*rec) error {
 
 // addClusterEntries appends entries for missing claims (sorted by
 // cluster), cluster by cluster. A cluster whose list is a non-empty flow
-// list, or a file whose top level is a flow mapping, gets nothing: the
-// claims stay listed as missing without Added.
+// list or shared through an alias, or a file whose top level is a flow
+// mapping, gets nothing: the claims stay listed as missing without Added.
 func (p *planner) addClusterEntries(adds []*claim, lists map[string]*clusterList) error {
 	for i := 0; i < len(adds); {
 		cluster := adds[i].recs[0].cluster
@@ -104,6 +117,8 @@ func (p *planner) addToCluster(cluster string, batch []*claim, cl *clusterList) 
 		return lines
 	}
 	switch {
+	case cl != nil && p.isShared(cl.val):
+		return false, nil
 	case cl == nil:
 		d := &p.docs[0]
 		if d.c.flow {

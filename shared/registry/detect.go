@@ -156,7 +156,7 @@ func classify(root *yaml.Node) (string, *Error) {
 		if k.Kind != yaml.ScalarNode {
 			return "", errAt(k.Line, ErrUnknownLayout, "top-level key is %s; a clusters map has cluster names as keys", kindName(k))
 		}
-		if v.Kind != yaml.SequenceNode && !isNull(v) {
+		if l := resolve(v); l == nil || l.Kind != yaml.SequenceNode && !isNull(v) {
 			return "", errAt(v.Line, ErrUnknownLayout, "top-level key %q holds %s, not a list of claims (and the file is no ClaimRegistry)", k.Value, kindName(v))
 		}
 	}

@@ -55,6 +55,8 @@ type fields struct {
 	c   ctx        // context of its keys and values
 	key [nFields]*yaml.Node
 	val [nFields]*yaml.Node
+	// merged marks keys that come through a merge key (`<<: *base`).
+	merged [nFields]bool
 }
 
 // readFields picks the known keys out of mapping m, whose keys and values
@@ -65,11 +67,17 @@ func readFields(m *yaml.Node, c ctx) (*fields, error) {
 }
 
 // readFieldsInto is readFields filling f, which the caller allocated.
+// Keys the mapping lacks are read through its merge keys.
 func readFieldsInto(f *fields, m *yaml.Node, c ctx) (*fields, error) {
 	f.n, f.c = m, c
+	hasMerge := false
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		k := m.Content[i]
 		if k.Kind != yaml.ScalarNode {
+			continue
+		}
+		if isMergeKey(k) {
+			hasMerge = true
 			continue
 		}
 		fld, ok := fieldOf(k.Value)
@@ -80,6 +88,14 @@ func readFieldsInto(f *fields, m *yaml.Node, c ctx) (*fields, error) {
 			return nil, errAt(k.Line, ErrInvalidYAML, "invalid YAML: duplicate key %q (first at line %d)", k.Value, prev.Line)
 		}
 		f.key[fld], f.val[fld] = k, m.Content[i+1]
+	}
+	if hasMerge {
+		budget := maxMerges
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			if isMergeKey(m.Content[i]) {
+				f.merge(m.Content[i+1], &budget)
+			}
+		}
 	}
 	return f, nil
 }
@@ -117,21 +133,36 @@ func isTrue(v *yaml.Node) bool {
 	return v.Value == "true" || v.Value == "True" || v.Value == "TRUE"
 }
 
-// identity is the claim an entry stands for. In the clusters layout a
-// non-empty claimRef decides ("namespace/name"), else the namespace and
-// name keys; a ClaimRegistry entry has only namespace and name. An empty
-// namespace or name matches no claim (the reference file has one entry
-// with namespace "").
-func (f *fields) identity(layout string) (ns, name string, ok bool) {
+// identity is the claim an entry stands for. An entry with both a
+// namespace and a name stands for them: the seed's own registry writes
+// claimRef as "<resource>/<name>" (postgresqls.2.2.2/my-db), which is no
+// claim reference at all. In the clusters layout an entry without them
+// falls back on a non-empty claimRef ("namespace/name"); a ClaimRegistry
+// entry has only namespace and name. An empty namespace or name matches
+// no claim (the reference file has one entry with namespace "").
+// byRef says the claimRef decided.
+func (f *fields) identity(layout string) (ns, name string, byRef, ok bool) {
+	ns, ok1 := f.text(fNamespace)
+	name, ok2 := f.text(fName)
+	if ok1 && ok2 && ns != "" && name != "" {
+		return ns, name, false, true
+	}
 	if layout == LayoutClusters {
 		if ref, isText := f.text(fClaimRef); isText && ref != "" {
 			ns, name, _ = strings.Cut(ref, "/")
-			return ns, name, ns != "" && name != ""
+			return ns, name, true, ns != "" && name != ""
 		}
 	}
-	ns, ok1 := f.text(fNamespace)
-	name, ok2 := f.text(fName)
-	return ns, name, ok1 && ok2 && ns != "" && name != ""
+	return ns, name, false, false
+}
+
+// refDiffers returns the entry's claimRef when it names another claim
+// than its namespace and name, which decided the match: worth a note in
+// the pull request, since a reader of the entry would expect the claimRef
+// to count.
+func (f *fields) refDiffers(ns, name string) (string, bool) {
+	ref, isText := f.text(fClaimRef)
+	return ref, isText && ref != "" && ref != ns+"/"+name
 }
 
 // kind is the entry's kind key ("" when absent or not a value).
@@ -147,6 +178,18 @@ func (f *fields) kind() string {
 func (p *planner) readEntries(list *yaml.Node, c ctx, pk int, fs *slab[fields], visit func(f *fields, item *yaml.Node) error) (*fields, error) {
 	var last *fields
 	for _, item := range list.Content {
+		if m := resolve(item); item.Kind == yaml.AliasNode && m != nil && m.Kind == yaml.MappingNode {
+			// `- *e`: the entry it names stands here too. Its context is
+			// unknown here; it is shared, so never written.
+			f, err := readFieldsInto(fs.new(), m, c)
+			if err != nil {
+				return nil, err
+			}
+			if err := visit(f, item); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if item.Kind != yaml.MappingNode {
 			continue
 		}

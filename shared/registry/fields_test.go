@@ -22,7 +22,10 @@ func TestReadFieldsAndIdentity(t *testing.T) {
 		ns, name    string
 		ok          bool
 	}{
-		{"claimRef: d/x\nname: other\nnamespace: n", LayoutClusters, "d", "x", true},
+		{"claimRef: d/x\nname: other\nnamespace: n", LayoutClusters, "n", "other", true},
+		{"claimRef: postgresqls.2.2.2/my-db\nname: my-db\nnamespace: default", LayoutClusters, "default", "my-db", true},
+		{"claimRef: d/x\nname: other\nnamespace: ''", LayoutClusters, "d", "x", true},
+		{"claimRef: d/x\nname: other", LayoutClusters, "d", "x", true},
 		{"name: x\nnamespace: d", LayoutClusters, "d", "x", true},
 		{"claimRef: ''\nname: x\nnamespace: d", LayoutClusters, "d", "x", true},
 		{"claimRef: noslash", LayoutClusters, "noslash", "", false},
@@ -36,7 +39,7 @@ func TestReadFieldsAndIdentity(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ns, name, ok := f.identity(tc.layout)
+		ns, name, _, ok := f.identity(tc.layout)
 		if ns != tc.ns || name != tc.name || ok != tc.ok {
 			t.Errorf("%q (%s): %q %q %v, want %q %q %v", tc.src, tc.layout, ns, name, ok, tc.ns, tc.name, tc.ok)
 		}

@@ -45,11 +45,17 @@ func newEntryIndex(size int) *entryIndex {
 	return &entryIndex{first: make(map[ident]*entry, size), last: map[ident]*entry{}}
 }
 
-// add records f, the entry on line line, under id.
+// add records f, the entry on line line, under id. The same mapping met
+// again under id (through an alias) is the same entry, not a second one.
 func (x *entryIndex) add(id ident, f *fields, line int) {
+	first, ok := x.first[id]
+	for e := first; e != nil; e = e.next {
+		if e.f.n == f.n {
+			return
+		}
+	}
 	e := x.slab.new()
 	e.f, e.kind, e.line = f, f.kind(), line
-	first, ok := x.first[id]
 	if !ok {
 		x.first[id] = e
 		return

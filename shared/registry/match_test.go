@@ -3,6 +3,8 @@ package registry
 import (
 	"errors"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 )
 
 func TestKindScore(t *testing.T) {
@@ -94,9 +96,11 @@ func TestEntryIndex(t *testing.T) {
 	x := newEntryIndex(0)
 	id := ident{ns: "d", name: "x"}
 	for line := 1; line <= 3; line++ {
-		x.add(id, &fields{}, line)
+		x.add(id, &fields{n: &yaml.Node{}}, line)
 	}
-	x.add(ident{ns: "d", name: "y"}, &fields{}, 9)
+	x.add(ident{ns: "d", name: "y"}, &fields{n: &yaml.Node{}}, 9)
+	again := x.get(id, nil)[1]
+	x.add(id, &fields{n: again.f.n}, 7) // the same mapping through an alias
 	got := x.get(id, nil)
 	if len(got) != 3 || got[0].line != 1 || got[2].line != 3 {
 		t.Errorf("entries %+v", got)

@@ -48,7 +48,7 @@ func (p *planner) updateSlot(f *fields, x *rec, mode readyMode) error {
 		if oldDeleted {
 			return nil
 		}
-		if f.key[fDeleted] != nil {
+		if f.own(fDeleted) {
 			if err := p.setValue(f, fDeleted, "true", true); err != nil {
 				return err
 			}
@@ -71,7 +71,10 @@ func (p *planner) updateSlot(f *fields, x *rec, mode readyMode) error {
 				return err
 			}
 		}
-		if oldDeleted {
+		switch {
+		case oldDeleted && f.merged[fDeleted]:
+			add = append(add, "deleted: false") // overrides the merged flag
+		case oldDeleted:
 			if err := p.removeKey(f, fDeleted); err != nil {
 				return err
 			}
@@ -95,9 +98,10 @@ func (p *planner) updateSlot(f *fields, x *rec, mode readyMode) error {
 	return nil
 }
 
-// setOrAdd rewrites fld's value, or queues a new `key: value` line.
+// setOrAdd rewrites fld's value, or queues a new `key: value` line (also
+// when the value comes through a merge key: the own key overrides it).
 func (p *planner) setOrAdd(f *fields, fld field, v string, add *[]string) error {
-	if f.key[fld] != nil {
+	if f.own(fld) {
 		return p.setValue(f, fld, v, false)
 	}
 	*add = append(*add, fieldNames[fld]+": "+p.value(fld, v))

@@ -47,8 +47,8 @@ type Result struct {
 // write.
 //
 // KEYS: generation, clusters, then claims and counts key per cluster
-// group, and last the "since" key, set to receivedAt by the first write
-// into an empty Redis.
+// group, the "since" key, set to receivedAt by the first write into an
+// empty Redis, and last the kinds key of each group (see kinds.go).
 // ARGV: receivedAt, number of groups, then per group: cluster name, n, and
 // n field/value pairs. The reply is one outcome letter per record, in
 // argument order, and the generation.
@@ -59,12 +59,14 @@ local noUID = '` + noUID + `'
 local stateName = {[82] = 'R', [78] = 'N', [68] = 'D'}
 local now, groups = ARGV[1], tonumber(ARGV[2])
 local pending, changed, a = {}, false, 3
+` + kindsPrelude + `
 for gi = 1, groups do
   local hkey, ckey = KEYS[1 + 2 * gi], KEYS[2 + 2 * gi]
   local cluster, n = ARGV[a], tonumber(ARGV[a + 1])
   a = a + 2
   local fields = {}
   for i = 1, n do fields[i] = ARGV[a + 2 * (i - 1)] end
+` + kindsResolve + `
   local olds = {}
   for s = 1, n, chunk do
     local part = redis.call('HMGET', hkey, unpack(fields, s, math.min(s + chunk - 1, n)))
@@ -72,7 +74,7 @@ for gi = 1, groups do
   end
   local hset, latest, delta, out = {}, {}, {R = 0, N = 0, D = 0}, {}
   for i = 1, n do
-    local field, value = fields[i], ARGV[a + 2 * (i - 1) + 1]
+    local field, value = fields[i], vals[i]
     local old = latest[field] or olds[i]
     local res = 'a'
     local nstate = stateName[byte(value, 72)]
@@ -101,10 +103,12 @@ for gi = 1, groups do
     if res == 'a' then changed = true end
     out[i] = res
   end
-  pending[gi] = {hkey, ckey, cluster, hset, delta, table.concat(out)}
+` + kindsDrop + `
+  pending[gi] = {hkey, ckey, cluster, hset, delta, table.concat(out), xkey, xset, dels}
   a = a + 2 * n
 end
-redis.call('SET', KEYS[#KEYS], now, 'NX')
+if #amb > 0 then return {'', 0, amb} end
+redis.call('SET', KEYS[3 + 2 * groups], now, 'NX')
 local codes = {}
 for _, p in ipairs(pending) do
   redis.call('HSET', KEYS[2], p[3], now)
@@ -112,6 +116,7 @@ for _, p in ipairs(pending) do
   for s = 1, #hset, 2 * chunk do
     redis.call('HSET', p[1], unpack(hset, s, math.min(s + 2 * chunk - 1, #hset)))
   end
+` + kindsWrite + `
   for st, d in pairs(p[5]) do
     if d ~= 0 then redis.call('HINCRBY', p[2], st, d) end
   end
@@ -154,6 +159,9 @@ func (s *Store) Apply(ctx context.Context, receivedAt string, records []status.R
 	if err := s.commit.do(ctx, w, s.send); err != nil {
 		return Result{}, fmt.Errorf("store %d records: %w", len(records), err)
 	}
+	if w.err != nil {
+		return Result{}, w.err
+	}
 	return w.res, nil
 }
 
@@ -168,13 +176,14 @@ type write struct {
 	receivedAt string
 	items      []item
 	res        Result
+	err        error // this write alone was refused (*AmbiguousKindError)
 }
 
 // send applies writes in one script call and fills in each write's result.
 // Items are grouped by cluster, keeping their order within a group, which
 // is also the order newer-wins sees duplicates in.
 func (s *Store) send(ctx context.Context, writes []*write) error {
-	type ref struct{ w, i int }
+	type ref = struct{ w, i int }
 	groups := map[string][]ref{}
 	var clusters []string
 	n := 0
@@ -204,9 +213,15 @@ func (s *Store) send(ctx context.Context, writes []*write) error {
 		}
 	}
 	keys = append(keys, s.k.since())
+	for _, c := range clusters {
+		keys = append(keys, s.k.kinds(c))
+	}
 	reply, err := applyScript.Run(ctx, s.rdb, keys, args...).Slice()
 	if err != nil {
 		return err
+	}
+	if len(reply) == 3 {
+		return s.refuseAmbiguous(ctx, writes, order, reply[2])
 	}
 	codes, gen, err := parseApplyReply(reply, n)
 	if err != nil {
@@ -229,6 +244,36 @@ func (s *Store) send(ctx context.Context, writes []*write) error {
 		}
 	}
 	return nil
+}
+
+// refuseAmbiguous fails the writes holding an ambiguous kind-less item
+// (the script wrote nothing) and sends the others again: a merged call
+// must not fail a write for another's mistake.
+func (s *Store) refuseAmbiguous(ctx context.Context, writes []*write, order []struct{ w, i int }, v any) error {
+	amb, err := parseAmbiguous(v)
+	if err != nil {
+		return err
+	}
+	for j, kinds := range amb {
+		if j < 0 || j >= len(order) {
+			return fmt.Errorf("ambiguity reply names item %d of %d", j+1, len(order))
+		}
+		w := writes[order[j].w]
+		it := &w.items[order[j].i]
+		if e, ok := w.err.(*AmbiguousKindError); !ok || order[j].i < e.Index {
+			w.err = &AmbiguousKindError{Index: order[j].i, Cluster: it.cluster, ClaimRef: it.key, Kinds: kinds}
+		}
+	}
+	rest := writes[:0:0]
+	for _, w := range writes {
+		if w.err == nil {
+			rest = append(rest, w)
+		}
+	}
+	if len(rest) == 0 {
+		return nil
+	}
+	return s.send(ctx, rest)
 }
 
 // parseApplyReply checks the script's reply for n records and returns its
@@ -254,7 +299,7 @@ const noUID = "0000000000000000"
 //	[0,39)  order: seconds (11 digits), nanoseconds (9), generation (19),
 //	        zero-padded so string comparison is time-then-generation order
 //	[39,55) FNV-64a of the uid in hex, or noUID
-//	[55,71) content hash in hex (status.Record.ContentHash)
+//	[55,71) content hash in hex (contentHash)
 //	[71]    state: R ready, N not ready, D deleted
 func encodeValue(dst []byte, r *status.Record, observed time.Time) ([]byte, error) {
 	if observed.Unix() < 0 || r.Generation < 0 {
@@ -270,7 +315,7 @@ func encodeValue(dst []byte, r *status.Record, observed time.Time) ([]byte, erro
 		h.Write([]byte(r.UID))
 		dst = appendPadded(dst, h.Sum64()|1, 16, 16) // |1: never equal to noUID
 	}
-	dst = appendPadded(dst, r.ContentHash(), 16, 16)
+	dst = appendPadded(dst, contentHash(r), 16, 16)
 	dst = append(dst, r.State(), '\n')
 	return r.AppendJSON(dst), nil
 }

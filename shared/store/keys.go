@@ -14,3 +14,4 @@ func (k keys) publishState() string         { return k.prefix + ":publish" }
 func (k keys) since() string                { return k.prefix + ":since" }
 func (k keys) claims(cluster string) string { return k.prefix + ":claims:" + cluster }
 func (k keys) counts(cluster string) string { return k.prefix + ":counts:" + cluster }
+func (k keys) kinds(cluster string) string  { return k.prefix + ":kinds:" + cluster }
