@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/stuttgart-things/machinery-status-collector/shared/publish"
 	"github.com/stuttgart-things/machinery-status-collector/shared/registry"
 )
 
@@ -55,16 +56,11 @@ func PRText(path string, r registry.Report) (title, body string) {
 	return title, b.String()
 }
 
-// cell makes s safe inside a markdown table cell.
+// maxCellBytes bounds one table cell before escaping.
+const maxCellBytes = 300
+
+// cell renders untrusted text as one inert table cell (see publish.Cell):
+// a status cannot hide rows, mention, reference or close anything.
 func cell(s string) string {
-	if s == "" {
-		return "–"
-	}
-	s = strings.ReplaceAll(s, "|", `\|`)
-	s = strings.ReplaceAll(s, "\r", "")
-	s = strings.ReplaceAll(s, "\n", "<br>")
-	if len(s) > 300 {
-		s = s[:297] + "…"
-	}
-	return s
+	return publish.Cell(s, maxCellBytes)
 }
