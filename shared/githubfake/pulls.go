@@ -258,10 +258,38 @@ func (s *Server) commentJSON(rp *repoState, n int, c comment) map[string]any {
 	}
 }
 
+// listComments lists an issue's comments oldest first, paged with
+// per_page (default 30, at most 100) and page, and filtered by since
+// (comments updated at or after an RFC 3339 time) as GitHub does.
 func (s *Server) listComments(w http.ResponseWriter, r *http.Request, rp *repoState, p *pullState) {
+	q := r.URL.Query()
+	var since time.Time
+	if v := q.Get("since"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			validationFailed(w, fieldError{Resource: "IssueComment", Field: "since", Code: "invalid"})
+			return
+		}
+		since = t
+	}
+	perPage, _ := strconv.Atoi(q.Get("per_page"))
+	if perPage <= 0 || perPage > 100 {
+		perPage = 30
+	}
+	page, _ := strconv.Atoi(q.Get("page"))
+	skip := (max(page, 1) - 1) * perPage
 	out := []map[string]any{}
 	for _, c := range p.Comments {
-		out = append(out, s.commentJSON(rp, p.Number, c))
+		if c.CreatedAt.Before(since) {
+			continue
+		}
+		if skip > 0 {
+			skip--
+			continue
+		}
+		if len(out) < perPage {
+			out = append(out, s.commentJSON(rp, p.Number, c))
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -233,7 +233,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: w, log: logCall}
 	if f != nil {
 		call.Fault = f.Kind
-		if f.Kind == ConnectionReset {
+		if (f.Kind == AppliedServerError || f.Kind == AppliedConnectionReset) && s.authorized(r) {
+			s.applied(r)
+		}
+		if f.Kind == ConnectionReset || f.Kind == AppliedConnectionReset {
 			logCall(0)
 			dropConnection(w)
 			return
