@@ -346,9 +346,7 @@ func (s *Server) commitJSON(rp *repoState, sha string) map[string]any {
 		"author": sig(c.Author), "committer": sig(c.Committer), "message": c.Message,
 		"tree":    map[string]any{"sha": c.Tree, "url": s.apiURL(rp, "git/trees/%s", c.Tree)},
 		"parents": parents,
-		"verification": map[string]any{
-			"verified": false, "reason": "unsigned", "signature": nil, "payload": nil,
-		},
+		"verification": verificationJSON(c),
 	}
 }
 
@@ -370,6 +368,20 @@ type sigInput struct {
 
 // fakeUser is who the token belongs to: the default author of API commits.
 var fakeUser = Identity{Name: "fake-user", Email: "fake-user@users.noreply.github.com"}
+
+// AppBot is the identity of commits made with a GitHub App installation
+// token: the App's bot account.
+var AppBot = Identity{Name: "fake-app[bot]", Email: "1+fake-app[bot]@users.noreply.github.com"}
+
+// verificationJSON is a commit's "verification" as GitHub reports it.
+func verificationJSON(c *commitObj) map[string]any {
+	if c.Signature == "" {
+		return map[string]any{"verified": false, "reason": "unsigned", "signature": nil, "payload": nil}
+	}
+	return map[string]any{"verified": true, "reason": "valid", "signature": c.Signature, "payload": string(encodeCommit(&commitObj{
+		Tree: c.Tree, Parents: c.Parents, Author: c.Author, Committer: c.Committer, Message: c.Message,
+	}))}
+}
 
 func (s *Server) createCommit(w http.ResponseWriter, r *http.Request, rp *repoState) {
 	var req struct {
@@ -411,10 +423,21 @@ func (s *Server) createCommit(w http.ResponseWriter, r *http.Request, rp *repoSt
 		}
 		return g
 	}
-	author := toSig(req.Author, signature{Name: fakeUser.Name, Email: fakeUser.Email, When: now})
+	// GitHub's rule: it signs a commit made with a GitHub App's
+	// installation token and no custom author or committer, as the App's
+	// bot; any other API commit is unsigned.
+	who, signed := fakeUser, false
+	if strings.HasPrefix(bearer(r), installationTokenPrefix) {
+		who, signed = AppBot, req.Author == nil && req.Committer == nil
+	}
+	author := toSig(req.Author, signature{Name: who.Name, Email: who.Email, When: now})
 	c := &commitObj{
 		Tree: req.Tree, Parents: req.Parents, Message: *req.Message,
 		Author: author, Committer: toSig(req.Committer, author),
+	}
+	if signed {
+		c.Committer = signature{Name: "GitHub", Email: "noreply@github.com", When: now}
+		c.Signature = "-----BEGIN PGP SIGNATURE-----\n\nfake signature of " + rp.owner + "/" + rp.name + "\n-----END PGP SIGNATURE-----"
 	}
 	sha := rp.putCommit(c)
 	writeJSON(w, http.StatusCreated, s.commitJSON(rp, sha))

@@ -169,6 +169,7 @@ type Commit struct {
 	Committer Identity
 	Date      time.Time
 	Message   string
+	Verified  bool // signed by GitHub (see AppBot)
 }
 
 // Commit returns the commit with the given SHA.
@@ -182,7 +183,7 @@ func (r *Repo) Commit(sha string) (c Commit, ok bool) {
 			SHA: sha, Tree: co.Tree, Parents: append([]string(nil), co.Parents...),
 			Author:    Identity{co.Author.Name, co.Author.Email},
 			Committer: Identity{co.Committer.Name, co.Committer.Email},
-			Date:      co.Author.When, Message: co.Message,
+			Date:      co.Author.When, Message: co.Message, Verified: co.Signature != "",
 		}, true
 	})
 	return c, ok
