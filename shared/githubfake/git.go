@@ -344,8 +344,8 @@ func (s *Server) commitJSON(rp *repoState, sha string) map[string]any {
 		"sha": sha, "node_id": "C_" + sha,
 		"url": s.apiURL(rp, "git/commits/%s", sha), "html_url": s.htmlURL(rp, "commit/%s", sha),
 		"author": sig(c.Author), "committer": sig(c.Committer), "message": c.Message,
-		"tree":    map[string]any{"sha": c.Tree, "url": s.apiURL(rp, "git/trees/%s", c.Tree)},
-		"parents": parents,
+		"tree":         map[string]any{"sha": c.Tree, "url": s.apiURL(rp, "git/trees/%s", c.Tree)},
+		"parents":      parents,
 		"verification": verificationJSON(c),
 	}
 }
