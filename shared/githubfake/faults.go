@@ -73,6 +73,9 @@ type Fault struct {
 	Times  int
 	Status int
 	Wait   time.Duration
+	// Before, when set, runs just before the hit call is served (or
+	// failed), e.g. to move a branch between two calls of the client.
+	Before func()
 }
 
 // Inject arms a fault. Faults are checked in the order injected.

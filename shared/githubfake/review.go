@@ -99,3 +99,13 @@ func addAll(set, names []string) []string {
 	}
 	return set
 }
+
+// SubmitReview records that login reviewed the pull request: like GitHub,
+// it leaves the list of requested reviewers.
+func (r *Repo) SubmitReview(number int, login string) {
+	r.with(func(rp *repoState) {
+		if p := rp.pulls[number]; p != nil {
+			p.Reviewers = slices.DeleteFunc(p.Reviewers, func(l string) bool { return l == login })
+		}
+	})
+}

@@ -220,6 +220,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	call := Call{Method: r.Method, Path: r.URL.Path, Endpoint: pattern}
 
 	f := s.takeFault(r.Method, r.URL.Path)
+	if f != nil && f.Before != nil {
+		f.Before()
+	}
 	if f != nil && f.Kind == Latency {
 		sleepCtx(r.Context(), f.Wait)
 		f = nil

@@ -93,3 +93,17 @@ func TestProtectedRepositoryBudget(t *testing.T) {
 		t.Fatalf("auto-merge of a blocked PR: %d calls, %d mutations", calls, res.Mutations)
 	}
 }
+
+// TestAutoMergeExpectsTheHeadItRead: a push between reading the PR and
+// merging it makes GitHub refuse the merge (409), which is reported.
+func TestAutoMergeExpectsTheHeadItRead(t *testing.T) {
+	e := newEnv(t, 10, func(c *Config) { c.PR.AutoMerge = MergeCommit })
+	e.mustRun(registry(10, 1), desired(1))
+	e.srv.Inject(githubfake.Fault{Kind: githubfake.Latency, Method: "PUT", Path: "/merge", Before: func() {
+		e.repo.SetFile(prBranch, "README.md", []byte("pushed while merging"))
+	}})
+	res, _ := e.autoMerge()
+	if res.Action != ActionUnchanged || !strings.Contains(res.Note, "Head branch was modified") || e.repo.Pulls()[0].Merged {
+		t.Fatalf("%+v", res)
+	}
+}
