@@ -3,6 +3,7 @@ package publish
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stuttgart-things/machinery-status-collector/shared/githubfake"
 )
@@ -73,7 +74,7 @@ func TestEffectUnknownIsNotRepeated(t *testing.T) {
 	e.repo.SetFile("main", regPath, []byte(registry(10, 1)))
 	e.srv.Inject(githubfake.Fault{Kind: githubfake.AppliedServerError, Method: "POST", Path: "/comments"})
 	e.srv.Inject(githubfake.Fault{Kind: githubfake.ServerError, Method: "GET", Path: "/comments", Status: 503})
-	o := e.run(e.ctx(5*60e9), registry(10, 1), desired(1))
+	o := e.run(e.ctx(5*time.Minute), registry(10, 1), desired(1))
 	if o.err == nil || e.callsTo("POST", "/comments") != 1 {
 		t.Fatalf("err %v after %d POST comments", o.err, e.callsTo("POST", "/comments"))
 	}

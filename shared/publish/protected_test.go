@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-github/v66/github"
 
@@ -62,7 +63,7 @@ func TestVerifiedCommits(t *testing.T) {
 	})
 	t.Run("token, verification required", func(t *testing.T) {
 		e := newEnv(t, 10, requireVerified)
-		o := e.run(e.ctx(60e9), registry(10, 1), desired(1))
+		o := e.run(e.ctx(time.Minute), registry(10, 1), desired(1))
 		if o.err == nil || !strings.Contains(o.err.Error(), "REGISTRY_REQUIRE_VERIFIED") || !strings.Contains(o.err.Error(), "GITHUB_TOKEN") {
 			t.Fatalf("err %v", o.err)
 		}
