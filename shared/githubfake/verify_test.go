@@ -4,11 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
-	"net/http"
 	"strings"
 	"testing"
 
-	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/google/go-github/v66/github"
 )
 
@@ -21,9 +19,7 @@ func TestCommitVerification(t *testing.T) {
 	}
 	s, r, _ := newRepo(t, map[string]string{"f": "1"}, WithToken("ghp_user"))
 	s.RegisterApp(42, &key.PublicKey, 7)
-	itr := ghinstallation.NewFromAppsTransport(ghinstallation.NewAppsTransportFromPrivateKey(http.DefaultTransport, 42, key), 7)
-	itr.BaseURL = strings.TrimSuffix(s.URL(), "/") + "/api/v3"
-	app, _ := github.NewClient(&http.Client{Transport: itr}).WithEnterpriseURLs(s.URL(), s.URL())
+	app := appClient(s, 42, key, 7)
 	user := s.Client()
 	ctx := context.Background()
 	head, _ := r.Branch("main")
