@@ -81,4 +81,14 @@ func TestEffectUnknownIsNotRepeated(t *testing.T) {
 	if pr := e.repo.Pulls()[0]; len(pr.Comments) != 1 || pr.State != "open" {
 		t.Fatalf("PR %+v", pr)
 	}
+	// The next run finds the comment and closes without repeating it.
+	if e.st.CommentTried == 0 {
+		t.Fatalf("state %+v does not remember the unclear comment", e.st)
+	}
+	if o := e.mustRun(registry(10, 1), desired(1)); o.res.Action != ActionClosed {
+		t.Fatalf("%+v", o.res)
+	}
+	if pr := e.repo.Pulls()[0]; len(pr.Comments) != 1 || pr.State != "closed" {
+		t.Fatalf("PR %+v", pr)
+	}
 }

@@ -62,6 +62,9 @@ type State struct {
 	// ("#number:reviewers;teams;assignees"), so it is made once per PR and
 	// setting, also when GitHub refused it.
 	Requested string `json:"requested,omitempty"`
+	// CommentTried is the PR whose closing comment failed without a
+	// clear answer: the next close looks for it before commenting again.
+	CommentTried int `json:"commentTried,omitempty"`
 }
 
 // Known reports whether the state was written by a Publish; a zero state
