@@ -375,19 +375,31 @@ func TestRequestIDAndPanicRecovery(t *testing.T) {
 	if resp.StatusCode != 500 || strings.TrimSpace(string(body)) != `{"error":"internal error"}` || resp.Header.Get(RequestIDHeader) != "abc-123" {
 		t.Fatalf("panic: %d %s id=%q", resp.StatusCode, body, resp.Header.Get(RequestIDHeader))
 	}
-	var line map[string]any
-	for _, l := range strings.Split(strings.TrimSpace(e.log.String()), "\n") {
-		json.Unmarshal([]byte(l), &line)
-		if line["msg"] == "request" {
-			break
-		}
-	}
+	line := logLine(t, e.log.String(), "request")
 	if line["request_id"] != "abc-123" || line["status"] != float64(500) || line["path"] != "/api/v1/status" {
 		t.Fatalf("access log line = %v", line)
 	}
 	if !strings.Contains(e.log.String(), "handler panic") {
 		t.Fatal("panic not logged")
 	}
+}
+
+// logLine returns the first JSON log line whose msg is msg, decoded into a
+// fresh map so that no field of another line can leak into it; it fails
+// the test when there is none or a line is not JSON.
+func logLine(t *testing.T, log, msg string) map[string]any {
+	t.Helper()
+	for _, l := range strings.Split(strings.TrimSpace(log), "\n") {
+		var line map[string]any
+		if err := json.Unmarshal([]byte(l), &line); err != nil {
+			t.Fatalf("log line %q is not JSON: %v", l, err)
+		}
+		if line["msg"] == msg {
+			return line
+		}
+	}
+	t.Fatalf("no %q line in the log:\n%s", msg, log)
+	return nil
 }
 
 func TestHealthVersionMetrics(t *testing.T) {

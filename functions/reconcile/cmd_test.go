@@ -85,7 +85,8 @@ func TestPingSourceEventTriggersRun(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, want := range []string{`msc_reconcile_runs_total{outcome="opened"} 1`, `msc_reconcile_github_calls_total{endpoint="POST pulls",status="201"} 1`} {
+	for _, want := range []string{`msc_reconcile_runs_total{outcome="opened"} 1`, `msc_reconcile_github_calls_total{endpoint="POST pulls",status="201"} 1`,
+		`msc_reconcile_commits_total{reason="unsigned",verified="false"} 1`} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("metrics lack %s:\n%s", want, body)
 		}

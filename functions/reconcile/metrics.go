@@ -13,6 +13,7 @@ type Metrics struct {
 	calls    *prometheus.CounterVec
 	duration prometheus.Histogram
 	lag      prometheus.Gauge
+	commits  *prometheus.CounterVec
 }
 
 // NewMetrics registers the series with reg.
@@ -31,8 +32,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		lag: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "msc_reconcile_pending_generations", Help: "Store generations not yet in the pull request after the last run.",
 		}),
+		commits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "msc_reconcile_commits_total", Help: "Commits made, by GitHub's verification (verified true/false) and its reason.",
+		}, []string{"verified", "reason"}),
 	}
-	reg.MustRegister(m.runs, m.calls, m.duration, m.lag)
+	reg.MustRegister(m.runs, m.calls, m.duration, m.lag, m.commits)
 	return m
 }
 
@@ -53,6 +57,9 @@ func (m *Metrics) observe(r Result, d time.Duration) {
 		outcome += ":" + r.Reason
 	}
 	m.runs.WithLabelValues(outcome).Inc()
+	if r.Verified != nil {
+		m.commits.WithLabelValues(strconv.FormatBool(*r.Verified), r.VerificationReason).Inc()
+	}
 	m.duration.Observe(d.Seconds())
 	if r.Outcome != OutcomeFailed || r.Generation != 0 {
 		m.lag.Set(float64(r.pendingAfterward))

@@ -2,8 +2,10 @@ package reconcile
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
+	"github.com/stuttgart-things/machinery-status-collector/shared/publish"
 	"github.com/stuttgart-things/machinery-status-collector/shared/registry"
 )
 
@@ -42,8 +44,9 @@ func PRText(path string, r registry.Report) (title, body string) {
 		if m.Added {
 			added = "yes"
 		}
-		missing = append(missing, fmt.Sprintf("| %s | %s | %s | %s | %s |\n", cell(m.Cluster), cell(m.ClaimRef), cell(m.Kind), cell(m.Ready+": "+m.StatusMessage), added))
+		missing = append(missing, fmt.Sprintf("| %s | %s | %s | %s | %s |\n", cell(m.Cluster), cell(m.ClaimRef), cell(m.Kind), cell(statusText(m)), added))
 	}
+	summarise(&b, r)
 	for _, c := range r.Deleted {
 		deleted = append(deleted, fmt.Sprintf("| %s | %s | %s | %s |\n", cell(c.Cluster), cell(c.ClaimRef), cell(c.Kind), cell(c.Old)))
 	}
@@ -61,16 +64,117 @@ func PRText(path string, r registry.Report) (title, body string) {
 	return title, b.String()
 }
 
-// cell makes s safe inside a markdown table cell.
+// maxCellBytes bounds one table cell before escaping.
+const maxCellBytes = 300
+
+// cell renders untrusted text as one inert table cell (see publish.Cell):
+// a status cannot hide rows, mention, reference or close anything.
 func cell(s string) string {
-	if s == "" {
-		return "–"
+	return publish.Cell(s, maxCellBytes)
+}
+
+// statusText is a record's status for a cell: the ready state, with the
+// reason beside it when the claim is not ready, and the message.
+func statusText(m registry.MissingClaim) string {
+	ready := m.Ready
+	if m.Reason != "" && ready != "True" {
+		ready += " (" + m.Reason + ")"
 	}
-	s = strings.ReplaceAll(s, "|", `\|`)
-	s = strings.ReplaceAll(s, "\r", "")
-	s = strings.ReplaceAll(s, "\n", "<br>")
-	if len(s) > 300 {
-		s = s[:297] + "…"
+	if ready == "" {
+		return m.StatusMessage
 	}
-	return s
+	return ready + ": " + m.StatusMessage
+}
+
+// maxSummaryClusters bounds the per-cluster summary; the tables and the
+// diff hold the rest.
+const maxSummaryClusters = 50
+
+// clusterCounts is one cluster's line of the summary.
+type clusterCounts struct{ changed, notReady, deleted, missing int }
+
+// summarise writes one line per cluster (changed, not ready, deleted,
+// not in the registry) above the tables, in cluster order, at most
+// maxSummaryClusters of them.
+func summarise(b *strings.Builder, r registry.Report) {
+	counts := map[string]*clusterCounts{}
+	var order []string
+	at := func(cluster string) *clusterCounts {
+		c := counts[cluster]
+		if c == nil {
+			c = &clusterCounts{}
+			counts[cluster] = c
+			order = append(order, cluster)
+		}
+		return c
+	}
+	for _, c := range r.Changed {
+		n := at(c.Cluster)
+		n.changed++
+		if notReady(c.New) {
+			n.notReady++
+		}
+	}
+	for _, c := range r.Deleted {
+		at(c.Cluster).deleted++
+	}
+	for _, m := range r.Missing {
+		n := at(m.Cluster)
+		n.missing++
+		if m.Ready != "" && m.Ready != "True" {
+			n.notReady++
+		}
+	}
+	if len(order) == 0 {
+		return
+	}
+	slices.Sort(order)
+	b.WriteString("\n")
+	for i, cluster := range order {
+		if i == maxSummaryClusters {
+			fmt.Fprintf(b, "- … and %d more clusters\n", len(order)-i)
+			break
+		}
+		c := counts[cluster]
+		var parts []string
+		for _, p := range []struct {
+			n    int
+			what string
+		}{{c.changed, "changed"}, {c.notReady, "not ready"}, {c.deleted, "deleted"}, {c.missing, "not in the registry"}} {
+			if p.n > 0 {
+				parts = append(parts, fmt.Sprintf("%d %s", p.n, p.what))
+			}
+		}
+		fmt.Fprintf(b, "- **%s**: %s\n", cell(cluster), strings.Join(parts, ", "))
+	}
+}
+
+// notReady reports whether a change's new status text ("False: …",
+// "Unknown: …") is not ready.
+func notReady(status string) bool {
+	return strings.HasPrefix(status, "False") || strings.HasPrefix(status, "Unknown")
+}
+
+// PRFields are the template fields (REGISTRY_PR_TITLE,
+// REGISTRY_COMMIT_MESSAGE) of a report.
+func PRFields(path string, r registry.Report) publish.TemplateFields {
+	f := publish.TemplateFields{Path: path, Changed: len(r.Changed), Deleted: len(r.Deleted), Missing: len(r.Missing)}
+	clusters := map[string]bool{}
+	for _, c := range r.Changed {
+		clusters[c.Cluster] = true
+		if notReady(c.New) {
+			f.NotReady++
+		}
+	}
+	for _, c := range r.Deleted {
+		clusters[c.Cluster] = true
+	}
+	for _, m := range r.Missing {
+		clusters[m.Cluster] = true
+		if m.Ready != "" && m.Ready != "True" {
+			f.NotReady++
+		}
+	}
+	f.Clusters = len(clusters)
+	return f
 }

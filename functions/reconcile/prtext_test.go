@@ -1,12 +1,169 @@
 package reconcile
 
 import (
+	"bytes"
+	"fmt"
+	"html"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/extension"
+
+	"github.com/stuttgart-things/machinery-status-collector/shared/publish"
 	"github.com/stuttgart-things/machinery-status-collector/shared/registry"
+	"github.com/stuttgart-things/machinery-status-collector/shared/status"
 )
 
+// hostile are status messages that try to steer the PR body, each with
+// the text a reviewer must see for it (word joiners removed).
+var hostile = []struct{ msg, visible string }{
+	{"<!-- ", "<!--"},
+	{"-->", "-->"},
+	{"<script>alert(1)</script>", "<script>alert(1)</script>"},
+	{"<details><summary>open me", "<details><summary>open me"},
+	{"@octocat please look, cc @org/team", "@octocat please look, cc @org/team"},
+	{"Fixes #1", "Fixes #1"},
+	{"closes other/repo#2", "closes other/repo#2"},
+	{"resolves: https://github.com/o/r/issues/3", "resolves: https://github.com/o/r/issues/3"},
+	{"GH-12 and #34", "GH-12 and #34"},
+	{"a | b | c", "a | b | c"},
+	{"line\n| x | y |\n\n# heading\n", "line | x | y | # heading"},
+	{"```\ncode", "``` code"},
+	{"\x1b[31mred\u202eevil\u2066x\u2069\x00\u0085\x7f", "\uFFFD[31mred\uFFFDevil\uFFFDx\uFFFD\uFFFD\uFFFD\uFFFD"},
+	{"&#64;admin &lt;!-- ", "&#64;admin &lt;!--"},
+	{"[click](javascript:alert(1)) ![p](http://tracker/p.png)", "[click](javascript:alert(1)) ![p](http://tracker/p.png)"},
+	{"<https://evil.example>", "<https://evil.example>"},
+	{`trailing \`, `trailing \`},
+	{`\|`, `\|`},
+	{"*not bold* _nor this_ ~~nor this~~", "*not bold* _nor this_ ~~nor this~~"},
+	{strings.Repeat("é", 200), strings.Repeat("é", 148) + "…"},
+	{"Available: 3 replicas ready", "Available: 3 replicas ready"},
+}
+
+// TestPRTextHostileMessagesRenderInert renders the body of a report full
+// of hostile messages as GitHub-flavoured markdown with a real renderer:
+// every claim is exactly one row whose cell shows the message as text,
+// and nothing becomes a comment, tag, mention, reference or closing
+// keyword.
+func TestPRTextHostileMessagesRenderInert(t *testing.T) {
+	var r registry.Report
+	for i, h := range hostile {
+		ref := fmt.Sprintf("ns/claim-%02d", i)
+		r.Changed = append(r.Changed, registry.Change{Cluster: "c1", ClaimRef: ref, Kind: "K.g", Old: "True: ok", New: h.msg})
+		r.Deleted = append(r.Deleted, registry.Change{Cluster: "c2", ClaimRef: ref, Kind: "K.g", Old: h.msg, New: "deleted"})
+		r.Missing = append(r.Missing, registry.MissingClaim{Record: status.Record{Cluster: "c3", ClaimRef: ref, Kind: "K.g", StatusMessage: h.msg}})
+	}
+	_, body := PRText("registry.yaml", r)
+	var out bytes.Buffer
+	if err := goldmark.New(goldmark.WithExtensions(extension.GFM)).Convert([]byte(body), &out); err != nil {
+		t.Fatal(err)
+	}
+	rendered := out.String()
+
+	rows := regexp.MustCompile(`(?s)<tr>(.*?)</tr>`).FindAllStringSubmatch(rendered, -1)
+	const headers = 3
+	if len(rows) != headers+3*len(hostile) {
+		t.Fatalf("%d table rows, want %d headers + %d claims:\n%s", len(rows), headers, 3*len(hostile), rendered)
+	}
+	td := regexp.MustCompile(`(?s)<t[dh][^>]*>(.*?)</t[dh]>`)
+	tag := regexp.MustCompile(`<[^>]*>`)
+	var cells [][]string
+	for _, row := range rows {
+		var texts []string
+		for _, c := range td.FindAllStringSubmatch(row[1], -1) {
+			texts = append(texts, html.UnescapeString(tag.ReplaceAllString(c[1], "")))
+		}
+		cells = append(cells, texts)
+	}
+	// Sections come in the order Changed, Deleted, Missing, each a header
+	// row then one row per claim; the message is in column 4, 3 and 3.
+	for s, col := range []int{4, 3, 3} {
+		first := s*(len(hostile)+1) + 1
+		for i, h := range hostile {
+			row := cells[first+i]
+			if want := []int{5, 4, 5}[s]; len(row) != want {
+				t.Fatalf("section %d row %d has %d cells, want %d: %q", s, i, len(row), want, row)
+			}
+			got := strings.ReplaceAll(row[col], "\u2060", "")
+			if got != h.visible {
+				t.Errorf("section %d: message %q shows as %q, want %q", s, h.msg, got, h.visible)
+			}
+		}
+	}
+
+	if strings.Contains(rendered, "<!--") || strings.Contains(rendered, "raw HTML omitted") {
+		t.Errorf("rendered body holds a comment or raw HTML:\n%s", rendered)
+	}
+	var table strings.Builder
+	for _, row := range rows {
+		table.WriteString(row[1])
+	}
+	// Inside the rows only cells and the one autolinked URL may be markup.
+	for _, m := range tag.FindAllString(table.String(), -1) {
+		if !regexp.MustCompile(`^</?(td|th|a)\b`).MatchString(m) {
+			t.Errorf("table row holds markup %s", m)
+		}
+	}
+	for _, link := range regexp.MustCompile(`<a [^>]*>`).FindAllString(rendered, -1) {
+		if !strings.HasPrefix(link, `<a href="https://github.com/o/r/issues/3"`) {
+			t.Errorf("unexpected link %s", link)
+		}
+	}
+	text := html.UnescapeString(tag.ReplaceAllString(rendered, ""))
+	for name, re := range map[string]*regexp.Regexp{
+		"mention":        regexp.MustCompile(`(^|[^\w])@[A-Za-z0-9]`),
+		"reference":      regexp.MustCompile(`#[0-9]|(?i)\bgh-[0-9]`),
+		"closing":        regexp.MustCompile(`(?i)\b(close[sd]?|fix(e[sd])?|resolve[sd]?):?\s+(#|gh-|https?://|[\w.-]+/[\w.-]+#)`),
+		"control / bidi": regexp.MustCompile("[\x00-\x09\x0b-\x1f\x7f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"),
+	} {
+		if m := re.FindString(text); m != "" {
+			t.Errorf("rendered text has a %s: %q", name, m)
+		}
+	}
+}
+
+// TestPRTextSummaryAndFields: one summary line per cluster above the
+// tables, the reason beside a not-ready status, and the template fields.
+func TestPRTextSummaryAndFields(t *testing.T) {
+	r := registry.Report{
+		Changed: []registry.Change{
+			{Cluster: "prod", ClaimRef: "db/pg", Kind: "PostgreSQL.db.example.org", Old: "True: Available", New: "False: disk full"},
+			{Cluster: "prod", ClaimRef: "db/pg2", Kind: "PostgreSQL.db.example.org", Old: "False: x", New: "True: Available"},
+		},
+		Deleted: []registry.Change{{Cluster: "dev", ClaimRef: "a/b", Kind: "K.g", Old: "True: ok", New: "deleted"}},
+		Missing: []registry.MissingClaim{{Record: status.Record{Cluster: "dev", ClaimRef: "a/c", Kind: "K.g", Ready: "False", Reason: "ReconcileError", StatusMessage: "cannot connect"}}},
+	}
+	_, body := PRText("reg.yaml", r)
+	want := "Claim status collected by machinery-status-collector from its clusters' agents, written into `reg.yaml`.\n" +
+		"\n- **dev**: 1 not ready, 1 deleted, 1 not in the registry\n- **prod**: 2 changed, 1 not ready\n" +
+		"\n### Changed (2)\n\n| Cluster | Claim | Kind | Old | New |\n|---|---|---|---|---|\n" +
+		"| prod | db/pg | PostgreSQL.db.example.org | True: Available | False: disk full |\n" +
+		"| prod | db/pg2 | PostgreSQL.db.example.org | False: x | True: Available |\n" +
+		"\n### Deleted from their cluster (1)\n\n| Cluster | Claim | Kind | Last status |\n|---|---|---|---|\n| dev | a/b | K.g | True: ok |\n" +
+		"\n### Seen but not in the registry (1)\n\n| Cluster | Claim | Kind | Status | Added |\n|---|---|---|---|---|\n" +
+		"| dev | a/c | K.g | False (ReconcileError): cannot connect | no |\n"
+	if body != want {
+		t.Errorf("body =\n%s\nwant\n%s", body, want)
+	}
+	f := PRFields("reg.yaml", r)
+	if f != (publish.TemplateFields{Path: "reg.yaml", Changed: 2, NotReady: 2, Deleted: 1, Missing: 1, Clusters: 2}) {
+		t.Errorf("fields %+v", f)
+	}
+}
+
+// TestPRTextSummaryIsBounded: a fleet of clusters gets a bounded summary.
+func TestPRTextSummaryIsBounded(t *testing.T) {
+	var r registry.Report
+	for i := range 500 {
+		r.Deleted = append(r.Deleted, registry.Change{Cluster: fmt.Sprintf("c%03d", i), ClaimRef: "a/b", Kind: "K.g", Old: "True: ok"})
+	}
+	_, body := PRText("reg.yaml", r)
+	if n := strings.Count(body, "\n- **"); n != maxSummaryClusters || !strings.Contains(body, "- … and 450 more clusters\n") {
+		t.Fatalf("%d summary lines", n)
+	}
+}
 // Notes get their own table; a report without notes has no such section.
 func TestPRTextNotes(t *testing.T) {
 	rep := registry.Report{Notes: []registry.Note{{Cluster: "cluster-01", ClaimRef: "default/my-db", Line: 3,

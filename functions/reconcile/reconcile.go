@@ -41,6 +41,11 @@ type Result struct {
 	Note             string `json:"note,omitempty"`
 	Error            string `json:"error,omitempty"`
 	pendingAfterward int64
+
+	// Verified and VerificationReason: GitHub's verification of the
+	// commit the run made (absent when it made none).
+	Verified           *bool  `json:"verified,omitempty"`
+	VerificationReason string `json:"verificationReason,omitempty"`
 }
 
 // Options are a Function's dependencies and settings.
@@ -178,7 +183,7 @@ func (f *Function) run(ctx context.Context) (res Result, err error) {
 		if unchanged {
 			res.Outcome, res.Reason, res.Reconciled = OutcomeSkipped, "clean", true
 			res.pendingAfterward = 0
-			return res, nil
+			return res, f.autoMerge(ctx, state, &res)
 		}
 	}
 
@@ -198,12 +203,13 @@ func (f *Function) run(ctx context.Context) (res Result, err error) {
 	res.Changed, res.Deleted = len(report.Changed), len(report.Deleted)
 	res.Missing = len(report.Missing)
 	title, body := PRText(f.opts.FilePath, report)
-	pres, newState, perr := f.opts.Publisher.Publish(ctx, base, desired, publish.Desired{Title: title, Body: body}, state)
+	pres, newState, perr := f.opts.Publisher.Publish(ctx, base, desired, publish.Desired{Title: title, Body: body, Fields: new(PRFields(f.opts.FilePath, report))}, state)
 	// The publisher's state is its best knowledge even after a failure.
 	if err := f.saveState(ctx, newState); err != nil && perr == nil {
 		perr = err
 	}
 	res.Outcome, res.PRNumber, res.PRURL, res.Note = pres.Action, pres.PRNumber, pres.PRURL, pres.Note
+	res.Verified, res.VerificationReason = pres.Verified, pres.VerificationReason
 	if perr != nil {
 		return res, fmt.Errorf("publish: %w", perr)
 	}

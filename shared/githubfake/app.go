@@ -50,6 +50,9 @@ func (s *Server) appFromJWT(token string) (*appInstall, error) {
 	return app, err
 }
 
+// installationTokenPrefix starts the installation tokens the fake issues.
+const installationTokenPrefix = "ghs_fakeinstallation"
+
 func (s *Server) createInstallationToken(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -68,7 +71,7 @@ func (s *Server) createInstallationToken(w http.ResponseWriter, r *http.Request)
 		notFound(w)
 		return
 	}
-	token := fmt.Sprintf("ghs_fakeinstallation%d_%d", id, s.newID())
+	token := fmt.Sprintf("%s%d_%d", installationTokenPrefix, id, s.newID())
 	s.tokens[token] = true
 	// ghinstallation compares expires_at with the real clock, so this one
 	// stays on real time whatever clock the fake uses.
@@ -85,7 +88,7 @@ func (s *Server) IssuedTokens() []string {
 	defer s.mu.Unlock()
 	var out []string
 	for t := range s.tokens {
-		if strings.HasPrefix(t, "ghs_fakeinstallation") {
+		if strings.HasPrefix(t, installationTokenPrefix) {
 			out = append(out, t)
 		}
 	}

@@ -36,9 +36,7 @@ func TestAppInstallationTokenFlow(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s.ResetCalls()
-			itr := ghinstallation.NewFromAppsTransport(ghinstallation.NewAppsTransportFromPrivateKey(http.DefaultTransport, 42, key), tt.installation)
-			itr.BaseURL = strings.TrimSuffix(s.URL(), "/") + "/api/v3"
-			c, _ := github.NewClient(&http.Client{Transport: itr}).WithEnterpriseURLs(s.URL(), s.URL())
+			c := appClient(s, 42, key, tt.installation)
 			_, _, err := c.Repositories.GetCommit(ctx, "o", "r", "main", nil)
 			if (err == nil) != tt.wantOK {
 				t.Fatalf("err %v, want ok=%v", err, tt.wantOK)
@@ -64,10 +62,20 @@ func TestAppJWTFromAnotherKeyIsRejected(t *testing.T) {
 	other, _ := rsa.GenerateKey(rand.Reader, 2048)
 	s, _, _ := newRepo(t, map[string]string{"f": "1"})
 	s.RegisterApp(42, &key.PublicKey, 7)
-	itr := ghinstallation.NewFromAppsTransport(ghinstallation.NewAppsTransportFromPrivateKey(http.DefaultTransport, 42, other), 7)
-	itr.BaseURL = strings.TrimSuffix(s.URL(), "/")
-	c, _ := github.NewClient(&http.Client{Transport: itr}).WithEnterpriseURLs(s.URL(), s.URL())
+	c := appClient(s, 42, other, 7)
 	if _, _, err := c.Repositories.GetCommit(context.Background(), "o", "r", "main", nil); err == nil {
 		t.Fatal("a JWT signed by the wrong key was accepted")
 	}
+}
+
+// appClient is a go-github client authenticated as installation of App
+// appID, signing its JWTs with key, through ghinstallation.
+func appClient(s *Server, appID int64, key *rsa.PrivateKey, installation int64) *github.Client {
+	itr := ghinstallation.NewFromAppsTransport(ghinstallation.NewAppsTransportFromPrivateKey(http.DefaultTransport, appID, key), installation)
+	itr.BaseURL = strings.TrimSuffix(s.URL(), "/") + "/api/v3"
+	c, err := github.NewClient(&http.Client{Transport: itr}).WithEnterpriseURLs(s.URL(), s.URL())
+	if err != nil {
+		panic(err) // the URL comes from httptest and always parses
+	}
+	return c
 }

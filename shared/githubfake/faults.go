@@ -29,6 +29,13 @@ const (
 	Latency
 	// ConnectionReset closes the connection without answering.
 	ConnectionReset
+	// AppliedServerError serves the call, so its effect happens, and then
+	// answers Fault.Status (default 502) instead of the result: a gateway
+	// that timed out after GitHub did the work.
+	AppliedServerError
+	// AppliedConnectionReset serves the call and then closes the
+	// connection without answering.
+	AppliedConnectionReset
 )
 
 // String names the kind for logs and test output.
@@ -46,6 +53,10 @@ func (k FaultKind) String() string {
 		return "latency"
 	case ConnectionReset:
 		return "connection-reset"
+	case AppliedServerError:
+		return "applied-server-error"
+	case AppliedConnectionReset:
+		return "applied-connection-reset"
 	}
 	return ""
 }
@@ -62,6 +73,9 @@ type Fault struct {
 	Times  int
 	Status int
 	Wait   time.Duration
+	// Before, when set, runs just before the hit call is served (or
+	// failed), e.g. to move a branch between two calls of the client.
+	Before func()
 }
 
 // Inject arms a fault. Faults are checked in the order injected.
@@ -124,7 +138,7 @@ func (s *Server) writeFault(w http.ResponseWriter, f *Fault) {
 			status = http.StatusTooManyRequests
 		}
 		writeError(w, status, "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.", secondaryLimitDoc)
-	case ServerError:
+	case ServerError, AppliedServerError:
 		status := orStatus(f.Status, http.StatusBadGateway)
 		writeError(w, status, http.StatusText(status), docsURL)
 	}
@@ -147,3 +161,16 @@ func orStatus(status, def int) int {
 	}
 	return status
 }
+
+// applied serves r into the void, so that its effect happens while the
+// client gets the fault instead of the answer.
+func (s *Server) applied(r *http.Request) {
+	s.mux.ServeHTTP(&voidWriter{header: http.Header{}}, r)
+}
+
+// voidWriter is a ResponseWriter that forgets what it is given.
+type voidWriter struct{ header http.Header }
+
+func (v *voidWriter) Header() http.Header         { return v.header }
+func (v *voidWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (v *voidWriter) WriteHeader(int)             {}

@@ -20,25 +20,29 @@ const maxInlineContent = 1 << 20
 func (s *Server) routes() {
 	const repo = "/repos/{owner}/{repo}/"
 	h := map[string]func(http.ResponseWriter, *http.Request, *repoState){
-		"GET " + repo + "contents/{path...}":        s.getContents,
-		"GET " + repo + "git/blobs/{sha}":           s.getBlob,
-		"POST " + repo + "git/blobs":                s.createBlob,
-		"GET " + repo + "git/trees/{sha...}":        s.getTree,
-		"POST " + repo + "git/trees":                s.createTree,
-		"GET " + repo + "git/commits/{sha}":         s.getGitCommit,
-		"POST " + repo + "git/commits":              s.createCommit,
-		"GET " + repo + "commits/{ref...}":          s.getRepoCommit,
-		"GET " + repo + "git/ref/{ref...}":          s.getRef,
-		"POST " + repo + "git/refs":                 s.createRef,
-		"PATCH " + repo + "git/refs/{ref...}":       s.updateRef,
-		"DELETE " + repo + "git/refs/{ref...}":      s.deleteRef,
-		"GET " + repo + "pulls":                     s.listPulls,
-		"POST " + repo + "pulls":                    s.createPull,
-		"GET " + repo + "pulls/{number}":            s.inPull(s.getPull),
-		"PATCH " + repo + "pulls/{number}":          s.inPull(s.editPull),
-		"GET " + repo + "issues/{number}/comments":  s.inPull(s.listComments),
-		"POST " + repo + "issues/{number}/comments": s.inPull(s.createComment),
-		"POST " + repo + "issues/{number}/labels":   s.inPull(s.addLabels),
+		"GET " + repo + "contents/{path...}":                  s.getContents,
+		"GET " + repo + "git/blobs/{sha}":                     s.getBlob,
+		"POST " + repo + "git/blobs":                          s.createBlob,
+		"GET " + repo + "git/trees/{sha...}":                  s.getTree,
+		"POST " + repo + "git/trees":                          s.createTree,
+		"GET " + repo + "git/commits/{sha}":                   s.getGitCommit,
+		"POST " + repo + "git/commits":                        s.createCommit,
+		"GET " + repo + "commits/{ref...}":                    s.getRepoCommit,
+		"GET " + repo + "git/ref/{ref...}":                    s.getRef,
+		"POST " + repo + "git/refs":                           s.createRef,
+		"PATCH " + repo + "git/refs/{ref...}":                 s.updateRef,
+		"DELETE " + repo + "git/refs/{ref...}":                s.deleteRef,
+		"GET " + repo + "pulls":                               s.listPulls,
+		"POST " + repo + "pulls":                              s.createPull,
+		"GET " + repo + "pulls/{number}":                      s.inPull(s.getPull),
+		"PATCH " + repo + "pulls/{number}":                    s.inPull(s.editPull),
+		"GET " + repo + "issues/{number}/comments":            s.inPull(s.listComments),
+		"POST " + repo + "issues/{number}/comments":           s.inPull(s.createComment),
+		"POST " + repo + "issues/{number}/labels":             s.inPull(s.addLabels),
+		"POST " + repo + "pulls/{number}/requested_reviewers": s.inPull(s.requestReviewers),
+		"POST " + repo + "issues/{number}/assignees":          s.inPull(s.addAssignees),
+		"PUT " + repo + "pulls/{number}/merge":                s.inPull(s.mergePull),
+		"GET " + repo + "commits/{sha}/check-runs":            s.listCheckRuns,
 	}
 	for pattern, fn := range h {
 		s.mux.HandleFunc(pattern, s.inRepo(fn))
@@ -344,11 +348,9 @@ func (s *Server) commitJSON(rp *repoState, sha string) map[string]any {
 		"sha": sha, "node_id": "C_" + sha,
 		"url": s.apiURL(rp, "git/commits/%s", sha), "html_url": s.htmlURL(rp, "commit/%s", sha),
 		"author": sig(c.Author), "committer": sig(c.Committer), "message": c.Message,
-		"tree":    map[string]any{"sha": c.Tree, "url": s.apiURL(rp, "git/trees/%s", c.Tree)},
-		"parents": parents,
-		"verification": map[string]any{
-			"verified": false, "reason": "unsigned", "signature": nil, "payload": nil,
-		},
+		"tree":         map[string]any{"sha": c.Tree, "url": s.apiURL(rp, "git/trees/%s", c.Tree)},
+		"parents":      parents,
+		"verification": verificationJSON(c),
 	}
 }
 
@@ -370,6 +372,20 @@ type sigInput struct {
 
 // fakeUser is who the token belongs to: the default author of API commits.
 var fakeUser = Identity{Name: "fake-user", Email: "fake-user@users.noreply.github.com"}
+
+// AppBot is the identity of commits made with a GitHub App installation
+// token: the App's bot account.
+var AppBot = Identity{Name: "fake-app[bot]", Email: "1+fake-app[bot]@users.noreply.github.com"}
+
+// verificationJSON is a commit's "verification" as GitHub reports it.
+func verificationJSON(c *commitObj) map[string]any {
+	if c.Signature == "" {
+		return map[string]any{"verified": false, "reason": "unsigned", "signature": nil, "payload": nil}
+	}
+	return map[string]any{"verified": true, "reason": "valid", "signature": c.Signature, "payload": string(encodeCommit(&commitObj{
+		Tree: c.Tree, Parents: c.Parents, Author: c.Author, Committer: c.Committer, Message: c.Message,
+	}))}
+}
 
 func (s *Server) createCommit(w http.ResponseWriter, r *http.Request, rp *repoState) {
 	var req struct {
@@ -411,10 +427,21 @@ func (s *Server) createCommit(w http.ResponseWriter, r *http.Request, rp *repoSt
 		}
 		return g
 	}
-	author := toSig(req.Author, signature{Name: fakeUser.Name, Email: fakeUser.Email, When: now})
+	// GitHub's rule: it signs a commit made with a GitHub App's
+	// installation token and no custom author or committer, as the App's
+	// bot; any other API commit is unsigned.
+	who, signed := fakeUser, false
+	if strings.HasPrefix(bearer(r), installationTokenPrefix) {
+		who, signed = AppBot, req.Author == nil && req.Committer == nil
+	}
+	author := toSig(req.Author, signature{Name: who.Name, Email: who.Email, When: now})
 	c := &commitObj{
 		Tree: req.Tree, Parents: req.Parents, Message: *req.Message,
 		Author: author, Committer: toSig(req.Committer, author),
+	}
+	if signed {
+		c.Committer = signature{Name: "GitHub", Email: "noreply@github.com", When: now}
+		c.Signature = "-----BEGIN PGP SIGNATURE-----\n\nfake signature of " + rp.owner + "/" + rp.name + "\n-----END PGP SIGNATURE-----"
 	}
 	sha := rp.putCommit(c)
 	writeJSON(w, http.StatusCreated, s.commitJSON(rp, sha))

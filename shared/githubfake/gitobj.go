@@ -34,6 +34,9 @@ type commitObj struct {
 	Author    signature
 	Committer signature
 	Message   string
+	// Signature is GitHub's own signature ("gpgsig") on a commit it
+	// created for a GitHub App; "" when unsigned.
+	Signature string
 }
 
 // treeEntry is one line of a stored tree object.
@@ -142,6 +145,9 @@ func encodeCommit(c *commitObj) []byte {
 	}
 	b.WriteString("author " + formatSignature(c.Author) + "\n")
 	b.WriteString("committer " + formatSignature(c.Committer) + "\n")
+	if c.Signature != "" {
+		b.WriteString("gpgsig " + strings.ReplaceAll(c.Signature, "\n", "\n ") + "\n")
+	}
 	b.WriteString("\n")
 	b.WriteString(c.Message)
 	return []byte(b.String())

@@ -13,20 +13,25 @@ import (
 // pullState is a stored pull request (which is also an issue: comments
 // and labels hang off its number).
 type pullState struct {
-	ID        int64
-	Number    int
-	Title     string
-	Body      string
-	State     string // "open" or "closed"
-	Head      string // branch in the same repository
-	Base      string
-	HeadSHA   string // frozen when closed; open PRs follow their branch
-	Merged    bool
-	Labels    []string
-	Comments  []comment
-	CreatedAt time.Time
-	UpdatedAt time.Time
-	ClosedAt  time.Time
+	ID      int64
+	Number  int
+	Title   string
+	Body    string
+	State   string // "open" or "closed"
+	Head    string // branch in the same repository
+	Base    string
+	HeadSHA string // frozen when closed; open PRs follow their branch
+	Merged  bool
+	Draft   bool
+	Labels  []string
+	// Reviewers, Teams and Assignees as requested/assigned.
+	Reviewers, Teams, Assignees []string
+	MergeSHA                    string // the merge commit once merged
+	conflict                    bool   // set by SetConflict
+	Comments                    []comment
+	CreatedAt                   time.Time
+	UpdatedAt                   time.Time
+	ClosedAt                    time.Time
 }
 
 // comment is an issue comment.
@@ -71,7 +76,7 @@ func (s *Server) pullJSON(rp *repoState, p *pullState) map[string]any {
 	}
 	return map[string]any{
 		"id": p.ID, "node_id": "PR_" + strconv.FormatInt(p.ID, 10), "number": p.Number,
-		"state": p.State, "title": p.Title, "body": p.Body, "draft": false,
+		"state": p.State, "title": p.Title, "body": p.Body, "draft": p.Draft,
 		"url":      s.apiURL(rp, "pulls/%d", p.Number),
 		"html_url": s.htmlURL(rp, "pull/%d", p.Number),
 		"user":     map[string]any{"login": fakeUser.Name},
@@ -79,7 +84,9 @@ func (s *Server) pullJSON(rp *repoState, p *pullState) map[string]any {
 		"base":     branch(p.Base, rp.branches[p.Base]),
 		"merged":   p.Merged, "merged_at": mergedAt, "closed_at": timeOrNil(p.ClosedAt),
 		"created_at": timeOrNil(p.CreatedAt), "updated_at": timeOrNil(p.UpdatedAt),
-		"labels": labels,
+		"labels":              labels,
+		"requested_reviewers": logins(p.Reviewers), "requested_teams": slugs(p.Teams), "assignees": logins(p.Assignees),
+		"mergeable": s.mergeable(rp, p), "mergeable_state": s.mergeableState(rp, p), "merge_commit_sha": p.MergeSHA,
 	}
 }
 
@@ -164,6 +171,7 @@ func (s *Server) createPull(w http.ResponseWriter, r *http.Request, rp *repoStat
 		Head  string `json:"head"`
 		Base  string `json:"base"`
 		Body  string `json:"body"`
+		Draft bool   `json:"draft"`
 	}
 	if !decodeBody(w, r, &req) {
 		return
@@ -199,7 +207,7 @@ func (s *Server) createPull(w http.ResponseWriter, r *http.Request, rp *repoStat
 	now := s.now()
 	p := &pullState{
 		ID: s.newID(), Number: rp.nextNumber, Title: req.Title, Body: req.Body, State: "open",
-		Head: head, Base: req.Base, CreatedAt: now, UpdatedAt: now,
+		Head: head, Base: req.Base, CreatedAt: now, UpdatedAt: now, Draft: req.Draft,
 	}
 	rp.pulls[p.Number] = p
 	writeJSON(w, http.StatusCreated, s.pullJSON(rp, p))
@@ -258,10 +266,38 @@ func (s *Server) commentJSON(rp *repoState, n int, c comment) map[string]any {
 	}
 }
 
+// listComments lists an issue's comments oldest first, paged with
+// per_page (default 30, at most 100) and page, and filtered by since
+// (comments updated at or after an RFC 3339 time) as GitHub does.
 func (s *Server) listComments(w http.ResponseWriter, r *http.Request, rp *repoState, p *pullState) {
+	q := r.URL.Query()
+	var since time.Time
+	if v := q.Get("since"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			validationFailed(w, fieldError{Resource: "IssueComment", Field: "since", Code: "invalid"})
+			return
+		}
+		since = t
+	}
+	perPage, _ := strconv.Atoi(q.Get("per_page"))
+	if perPage <= 0 || perPage > 100 {
+		perPage = 30
+	}
+	page, _ := strconv.Atoi(q.Get("page"))
+	skip := (max(page, 1) - 1) * perPage
 	out := []map[string]any{}
 	for _, c := range p.Comments {
-		out = append(out, s.commentJSON(rp, p.Number, c))
+		if c.CreatedAt.Before(since) {
+			continue
+		}
+		if skip > 0 {
+			skip--
+			continue
+		}
+		if len(out) < perPage {
+			out = append(out, s.commentJSON(rp, p.Number, c))
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -326,14 +362,18 @@ type PullRequest struct {
 	Base     string
 	HeadSHA  string
 	Merged   bool
+	Draft    bool
 	Labels   []string
 	Comments []string
+	// Reviewers, Teams and Assignees as requested/assigned.
+	Reviewers, Teams, Assignees []string
 }
 
 func snapshotPull(rp *repoState, p *pullState) PullRequest {
 	pr := PullRequest{
 		Number: p.Number, Title: p.Title, Body: p.Body, State: p.State, Head: p.Head, Base: p.Base,
-		HeadSHA: p.headSHA(rp), Merged: p.Merged, Labels: append([]string(nil), p.Labels...),
+		HeadSHA: p.headSHA(rp), Merged: p.Merged, Labels: append([]string(nil), p.Labels...), Draft: p.Draft,
+		Reviewers: slices.Clone(p.Reviewers), Teams: slices.Clone(p.Teams), Assignees: slices.Clone(p.Assignees),
 	}
 	for _, c := range p.Comments {
 		pr.Comments = append(pr.Comments, c.Body)
@@ -389,7 +429,7 @@ func (r *Repo) MergePull(number int) string {
 		sha = rp.putCommit(c)
 		rp.branches[p.Base] = sha
 		p.close(r.s.now(), head)
-		p.Merged = true
+		p.Merged, p.MergeSHA = true, sha
 	})
 	return sha
 }

@@ -16,6 +16,10 @@ type repoState struct {
 	branches   map[string]string
 	pulls      map[int]*pullState
 	nextNumber int
+	// collaborators and teams may be asked for reviews (and assigned).
+	collaborators, teams map[string]bool
+	// checks are the check results per commit SHA (see SetChecks).
+	checks map[string][]Check
 }
 
 // resolveCommit turns a ref (commit SHA, branch name, "heads/x" or
@@ -53,9 +57,11 @@ func (s *Server) CreateRepo(owner, name string, files map[string]string) *Repo {
 	defer s.mu.Unlock()
 	rp := &repoState{
 		owner: owner, name: name, defaultBranch: "main",
-		objectStore: newObjectStore(),
-		branches:    map[string]string{},
-		pulls:       map[int]*pullState{},
+		objectStore:   newObjectStore(),
+		branches:      map[string]string{},
+		pulls:         map[int]*pullState{},
+		collaborators: map[string]bool{}, teams: map[string]bool{},
+		checks: map[string][]Check{},
 	}
 	paths := make([]string, 0, len(files))
 	for p := range files {
@@ -169,6 +175,7 @@ type Commit struct {
 	Committer Identity
 	Date      time.Time
 	Message   string
+	Verified  bool // signed by GitHub (see AppBot)
 }
 
 // Commit returns the commit with the given SHA.
@@ -182,7 +189,7 @@ func (r *Repo) Commit(sha string) (c Commit, ok bool) {
 			SHA: sha, Tree: co.Tree, Parents: append([]string(nil), co.Parents...),
 			Author:    Identity{co.Author.Name, co.Author.Email},
 			Committer: Identity{co.Committer.Name, co.Committer.Email},
-			Date:      co.Author.When, Message: co.Message,
+			Date:      co.Author.When, Message: co.Message, Verified: co.Signature != "",
 		}, true
 	})
 	return c, ok

@@ -220,6 +220,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	call := Call{Method: r.Method, Path: r.URL.Path, Endpoint: pattern}
 
 	f := s.takeFault(r.Method, r.URL.Path)
+	if f != nil && f.Before != nil {
+		f.Before()
+	}
 	if f != nil && f.Kind == Latency {
 		sleepCtx(r.Context(), f.Wait)
 		f = nil
@@ -233,7 +236,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: w, log: logCall}
 	if f != nil {
 		call.Fault = f.Kind
-		if f.Kind == ConnectionReset {
+		if (f.Kind == AppliedServerError || f.Kind == AppliedConnectionReset) && s.authorized(r) {
+			s.applied(r)
+		}
+		if f.Kind == ConnectionReset || f.Kind == AppliedConnectionReset {
 			logCall(0)
 			dropConnection(w)
 			return

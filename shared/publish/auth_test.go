@@ -1,14 +1,8 @@
 package publish
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -16,19 +10,7 @@ import (
 )
 
 func TestAppAuthRequestsInstallationToken(t *testing.T) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyFile := filepath.Join(t.TempDir(), "app.pem")
-	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
-	if err := os.WriteFile(keyFile, pemBytes, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	e := newEnv(t, 10, func(c *Config) {
-		c.Token, c.AppID, c.AppInstallationID, c.AppPrivateKeyFile = "", 123, 456, keyFile
-	})
-	e.srv.RegisterApp(123, &key.PublicKey, 456)
+	e := appEnv(t)
 
 	first := e.mustRun(registry(10, 1), desired(1))
 	second := e.mustRun(registry(10, 2), desired(2))

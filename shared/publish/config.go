@@ -69,6 +69,8 @@ type Config struct {
 	// head by anyone else is a foreign commit.
 	AuthorName  string
 	AuthorEmail string
+	// PR fits the PR to the repository's conventions (see PRConfig).
+	PR PRConfig
 }
 
 // ConfigFromEnv reads the publisher's variables through getenv (os.Getenv
@@ -101,6 +103,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		AppInstallationID: parseID("GITHUB_APP_INSTALLATION_ID"),
 		AppPrivateKeyFile: strings.TrimSpace(getenv("GITHUB_APP_PRIVATE_KEY_FILE")),
 		LocalDir:          strings.TrimSpace(getenv("REGISTRY_LOCAL_PR_DIR")),
+		PR:                prConfigFromEnv(getenv),
 	}
 	c = c.withDefaults()
 	return c, c.Validate()
@@ -174,6 +177,7 @@ func (c Config) Validate() error {
 		}
 		need(c.AppPrivateKeyFile, "GITHUB_APP_PRIVATE_KEY_FILE (with GitHub App auth)")
 	}
+	errs = append(errs, c.PR.validate()...)
 	return errors.Join(errs...)
 }
 

@@ -49,8 +49,8 @@ func (r *run) close(ctx context.Context) error {
 		n := pr.GetNumber()
 		msg := fmt.Sprintf("The `%s` branch already holds the desired `%s`, so there is nothing left to propose. "+
 			"Closing this pull request and deleting the `%s` branch.\n\n_machinery-status-collector_", cfg.BaseBranch, cfg.Path, cfg.Branch)
-		if _, _, err := r.c.Issues.CreateComment(ctx, cfg.Owner, cfg.Repo, n, &github.IssueComment{Body: github.String(msg)}); err != nil {
-			return fmt.Errorf("comment on pull request #%d: %w", n, err)
+		if err := r.commentOnce(ctx, n, msg); err != nil {
+			return err
 		}
 		if _, _, err := r.c.PullRequests.Edit(ctx, cfg.Owner, cfg.Repo, n, &github.PullRequest{State: github.String("closed")}); err != nil {
 			return fmt.Errorf("close pull request #%d: %w", n, err)

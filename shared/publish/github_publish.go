@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/google/go-github/v66/github"
@@ -43,6 +42,9 @@ func (g *GitHub) Publish(ctx context.Context, base Base, newContent []byte, d De
 	ctx, counter := CountCalls(ctx)
 	r := &run{g: g, c: g.client(), st: st, base: base}
 	var err error
+	if d, r.commitMsg, err = g.cfg.PR.desired(d); err != nil {
+		return Result{Action: ActionUnchanged}, st, err
+	}
 	if bytes.Equal(newContent, base.Content) {
 		err = r.close(ctx)
 	} else {
@@ -68,6 +70,7 @@ type run struct {
 	res  Result
 
 	moved, edited, opened bool
+	commitMsg             string // the commit message; "" uses the title
 }
 
 func (r *run) action() string {
@@ -238,7 +241,7 @@ func (r *run) attribute(ctx context.Context, head string) (ours bool, tree, auth
 		return false, "", "", fmt.Errorf("read branch head %s: %w", short(head), err)
 	}
 	a := c.GetAuthor()
-	ours = a.GetEmail() == r.g.cfg.AuthorEmail && strings.Contains(c.GetMessage(), commitTrailer)
+	ours = r.g.cfg.ownCommit(c)
 	return ours, c.GetTree().GetSHA(), fmt.Sprintf("%s <%s>", a.GetName(), a.GetEmail()), nil
 }
 
@@ -278,18 +281,28 @@ func (r *run) foreign(head, author string, err error) error {
 // createCommit makes the single commit: tree on top of the base head.
 func (r *run) createCommit(ctx context.Context, tree, title string) (string, error) {
 	cfg := r.g.cfg
-	who := &github.CommitAuthor{
-		Name: github.String(cfg.AuthorName), Email: github.String(cfg.AuthorEmail),
-		Date: &github.Timestamp{Time: r.g.clock.Now()},
+	if r.commitMsg != "" {
+		title = r.commitMsg
 	}
-	c, _, err := r.c.Git.CreateCommit(ctx, cfg.Owner, cfg.Repo, &github.Commit{
+	in := &github.Commit{
 		Message: github.String(title + "\n\n" + commitTrailer + "\n"),
 		Tree:    &github.Tree{SHA: github.String(tree)},
 		Parents: []*github.Commit{{SHA: github.String(r.base.SHA)}},
-		Author:  who, Committer: who,
-	}, nil)
+	}
+	if !cfg.usesApp() {
+		// With an App, GitHub signs the commit only without these.
+		who := &github.CommitAuthor{
+			Name: github.String(cfg.AuthorName), Email: github.String(cfg.AuthorEmail),
+			Date: &github.Timestamp{Time: r.g.clock.Now()},
+		}
+		in.Author, in.Committer = who, who
+	}
+	c, _, err := r.c.Git.CreateCommit(ctx, cfg.Owner, cfg.Repo, in, nil)
 	if err != nil {
 		return "", fmt.Errorf("create commit of tree %s on %s: %w", short(tree), short(r.base.SHA), err)
+	}
+	if err := r.verified(c); err != nil {
+		return "", err
 	}
 	return c.GetSHA(), nil
 }
@@ -310,6 +323,7 @@ func (r *run) syncPR(ctx context.Context, d Desired, body, hash string) error {
 		if pr.GetState() == "open" {
 			r.edited, r.st.BodyHash = true, hash
 			r.addLabels(ctx, pr, d.Labels)
+			r.requestReviews(ctx, pr)
 			return nil
 		}
 		// Closed (or merged) outside the collector: propose afresh.
@@ -325,7 +339,7 @@ func (r *run) openPR(ctx context.Context, d Desired, body, hash string) error {
 	cfg := r.g.cfg
 	pr, _, err := r.c.PullRequests.Create(ctx, cfg.Owner, cfg.Repo, &github.NewPullRequest{
 		Title: github.String(d.Title), Head: github.String(cfg.Branch), Base: github.String(cfg.BaseBranch),
-		Body: github.String(body),
+		Body: github.String(body), Draft: github.Bool(cfg.PR.Draft),
 	})
 	switch {
 	case err == nil:
@@ -351,6 +365,7 @@ func (r *run) openPR(ctx context.Context, d Desired, body, hash string) error {
 	}
 	r.st.PRNumber, r.st.PRURL, r.st.BodyHash = pr.GetNumber(), pr.GetHTMLURL(), hash
 	r.addLabels(ctx, pr, d.Labels)
+	r.requestReviews(ctx, pr)
 	return nil
 }
 

@@ -30,6 +30,9 @@ type Desired struct {
 	Title  string
 	Body   string   // the caller's PR text; a hidden hash marker is appended
 	Labels []string // added when the PR lacks them (checked when it is opened or edited); nil uses the config's labels
+	// Fields, when set, make the title and the commit message from the
+	// configured templates (Config.PR) instead of Title.
+	Fields *TemplateFields
 }
 
 // State is what Publish knows about the PR between runs. It is plain data
@@ -55,6 +58,13 @@ type State struct {
 	// BodyHash is the hash of the title and body last written to the PR,
 	// the same one carried in the body's hidden marker.
 	BodyHash string `json:"bodyHash,omitempty"`
+	// Requested is the review and assignee request last made for the PR
+	// ("#number:reviewers;teams;assignees"), so it is made once per PR and
+	// setting, also when GitHub refused it.
+	Requested string `json:"requested,omitempty"`
+	// CommentTried is the PR whose closing comment failed without a
+	// clear answer: the next close looks for it before commenting again.
+	CommentTried int `json:"commentTried,omitempty"`
 }
 
 // Known reports whether the state was written by a Publish; a zero state
@@ -95,6 +105,11 @@ type Result struct {
 	Calls     int    `json:"calls"`     // GitHub calls this Publish made, retries included
 	Mutations int    `json:"mutations"` // of which could change state (not GET)
 	Note      string `json:"note,omitempty"`
+	// Verified and VerificationReason are GitHub's verification of the
+	// commit this Publish created (reason e.g. "valid", "unsigned");
+	// absent when it created none.
+	Verified           *bool  `json:"verified,omitempty"`
+	VerificationReason string `json:"verificationReason,omitempty"`
 }
 
 // Publisher is what the reconcile function needs from the registry

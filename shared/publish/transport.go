@@ -61,7 +61,9 @@ const (
 // GitHub call count and survive: it waits out primary rate limits (403 or
 // 429 with X-RateLimit-Remaining: 0, until X-RateLimit-Reset), secondary
 // ones (Retry-After, or a minute when absent), and retries 5xx answers and
-// network errors with capped exponential backoff and jitter. No wait may
+// network errors with capped exponential backoff and jitter. A call that
+// must not be repeated (opening a PR, commenting, merging) is repeated
+// only after a GET shows it did not take effect (see effectOf). No wait may
 // pass the request context's deadline (or MaxWait when it has none): a
 // rate limit that would is returned at once as *RateLimitError; a 5xx or
 // network error is returned as it came. It is safe for concurrent use.
@@ -128,6 +130,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, fmt.Errorf("github %s: read request body: %w", endpoint, err)
 	}
 	retries, waits := 0, 0
+	start := t.clock().Now()
 	for {
 		if err := t.waitBlocked(ctx, endpoint); err != nil {
 			return nil, err
@@ -152,6 +155,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 			t.logger().Warn("github call failed; retrying", "endpoint", endpoint, "error", err.Error(), "wait", d)
 			if serr := t.clock().Sleep(ctx, d); serr != nil {
+				return nil, err
+			}
+			if done, stop := t.alreadyApplied(ctx, req, endpoint, body, start); stop {
+				if done != nil {
+					return done, nil
+				}
 				return nil, err
 			}
 			continue
@@ -188,10 +197,22 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 				return resp, nil
 			}
 			t.logger().Warn("github server error; retrying", "endpoint", endpoint, "status", resp.StatusCode, "wait", d)
-			discard(resp)
+			if nonIdempotent(endpoint) {
+				// Kept: if the effect turns out unknown, this is the answer.
+				resp = buffered(resp)
+			} else {
+				discard(resp)
+			}
 			if err := t.clock().Sleep(ctx, d); err != nil {
 				return nil, err
 			}
+			if done, stop := t.alreadyApplied(ctx, req, endpoint, body, start); stop {
+				if done != nil {
+					return done, nil
+				}
+				return resp, nil
+			}
+			discard(resp)
 		}
 	}
 }
@@ -373,6 +394,15 @@ func withBody(req *http.Request, body []byte) *http.Request {
 		r.ContentLength = int64(len(body))
 	}
 	return r
+}
+
+// buffered reads resp's body (up to 1 MiB) into memory and closes the
+// connection's, so the response can be returned later.
+func buffered(resp *http.Response) *http.Response {
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	return resp
 }
 
 // discard drops a response that will be retried, so its connection can

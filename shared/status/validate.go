@@ -103,11 +103,8 @@ func (r *Record) normalize(prefix string, now time.Time, receivedAt string) erro
 	if err := validateClaimRef(prefix+"claimRef", r.ClaimRef); err != nil {
 		return err
 	}
-	if r.Kind != "" {
-		kind, group, ok := strings.Cut(r.Kind, ".")
-		if !ok || kind == "" || !isSubdomain(group) || strings.ContainsAny(kind, " /#") {
-			return &FieldError{prefix + "kind", fmt.Sprintf("%q must be Kind.group, e.g. PostgreSQL.database.example.org", r.Kind)}
-		}
+	if err := validateKind(prefix+"kind", r.Kind); err != nil {
+		return err
 	}
 	if len(r.UID) > 128 || !isUID(r.UID) {
 		return &FieldError{prefix + "uid", fmt.Sprintf("%q must be at most 128 letters, digits and '-'", r.UID)}
@@ -184,6 +181,36 @@ func (r *Record) ObservedTime() time.Time {
 	}
 	t, _ := time.Parse(time.RFC3339Nano, r.ObservedAt)
 	return t
+}
+
+// validateKind checks an optional kind: Kind.group, where Kind is an
+// identifier (an ASCII letter, then letters, digits or '_', at most 63)
+// and group a DNS-1123 subdomain (at most 253), as Kubernetes names them.
+// Anything else could carry markup into the pull request.
+func validateKind(path, kind string) error {
+	if kind == "" {
+		return nil
+	}
+	name, group, ok := strings.Cut(kind, ".")
+	if !ok || len(name) > 63 || !isIdentifier(name) || len(group) > 253 || !isSubdomain(group) {
+		return &FieldError{path, fmt.Sprintf("%q must be Kind.group (an identifier of at most 63 characters, a dot, a DNS-1123 subdomain of at most 253), e.g. PostgreSQL.database.example.org", kind)}
+	}
+	return nil
+}
+
+// isIdentifier reports whether s is an ASCII letter followed by letters,
+// digits and '_'.
+func isIdentifier(s string) bool {
+	if s == "" || !(s[0] >= 'a' && s[0] <= 'z' || s[0] >= 'A' && s[0] <= 'Z') {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 func validateClaimRef(path, ref string) error {
