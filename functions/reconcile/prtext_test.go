@@ -164,6 +164,7 @@ func TestPRTextSummaryIsBounded(t *testing.T) {
 		t.Fatalf("%d summary lines", n)
 	}
 }
+
 // Notes get their own table; a report without notes has no such section.
 func TestPRTextNotes(t *testing.T) {
 	rep := registry.Report{Notes: []registry.Note{{Cluster: "cluster-01", ClaimRef: "default/my-db", Line: 3,
