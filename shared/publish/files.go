@@ -98,6 +98,11 @@ type Files interface {
 	// Read returns one file at head and its blob SHA: by blob SHA when
 	// known (one call), else by path (one call, two above 1 MB).
 	Read(ctx context.Context, head Head, path, blobSHA string) ([]byte, string, error)
+	// Stage uploads one changed file's content ahead of PublishFiles (a
+	// blob, one call; the local publisher writes the proposal file) and
+	// returns the change without content, so a run holds one file at a
+	// time. A file over the size limit fails before the upload.
+	Stage(ctx context.Context, c Change) (Change, error)
 	// PublishFiles is Publish for several files: one commit on top of
 	// head with every change that differs, the single PR matching d; when
 	// none differs it closes the PR. A file over the size limit fails

@@ -2,6 +2,7 @@ package publish
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/google/go-github/v66/github"
 )
@@ -168,6 +170,31 @@ func (g *GitHub) Read(ctx context.Context, h Head, path, blobSHA string) ([]byte
 		return nil, "", fmt.Errorf("read registry %s@%s: content hashes to %s, not blob %s", path, short(h.SHA), short(got), short(blobSHA))
 	}
 	return content, blobSHA, nil
+}
+
+// Stage creates the change's blob (one call: UTF-8 text as is, other
+// bytes base64-encoded) and returns the change referring to it.
+func (g *GitHub) Stage(ctx context.Context, c Change) (Change, error) {
+	if err := checkSizes([]Change{c}, g.maxFile); err != nil {
+		return c, err
+	}
+	if !c.Differs() || c.Content == nil {
+		c.Content, c.Base = nil, nil
+		return c, nil
+	}
+	blob := &github.Blob{Content: github.String(string(c.Content)), Encoding: github.String("utf-8")}
+	if !utf8.Valid(c.Content) {
+		blob = &github.Blob{Content: github.String(base64.StdEncoding.EncodeToString(c.Content)), Encoding: github.String("base64")}
+	}
+	b, _, err := g.client().Git.CreateBlob(ctx, g.cfg.Owner, g.cfg.Repo, blob)
+	if err != nil {
+		return c, fmt.Errorf("create blob for %s: %w", c.Path, err)
+	}
+	if b.GetSHA() != c.BlobSHA {
+		return c, fmt.Errorf("create blob for %s: GitHub stored %s, want %s", c.Path, short(b.GetSHA()), short(c.BlobSHA))
+	}
+	c.Content, c.Base = nil, nil
+	return c, nil
 }
 
 // isStatus reports whether err is a GitHub answer with that status.

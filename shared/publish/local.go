@@ -218,6 +218,21 @@ func (l *Local) PublishFiles(_ context.Context, head Head, changes []Change, d D
 	return Result{Action: action, PRURL: url}, next, nil
 }
 
+// Stage writes the change's proposal file now and returns the change
+// without content.
+func (l *Local) Stage(_ context.Context, c Change) (Change, error) {
+	if err := checkSizes([]Change{c}, l.maxFile); err != nil {
+		return c, err
+	}
+	if c.Differs() && c.Content != nil {
+		if _, err := l.writeProposal(c); err != nil {
+			return c, err
+		}
+	}
+	c.Content, c.Base = nil, nil
+	return c, nil
+}
+
 // writeProposal writes one differing file unless the folder already holds
 // it, logging its diff when the base content is known; it reports whether
 // it wrote.
