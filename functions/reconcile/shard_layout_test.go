@@ -175,3 +175,36 @@ func TestOverLimitFileRefusedBeforePush(t *testing.T) {
 		t.Fatal("branch created")
 	}
 }
+
+// TestGlobMissingOnce: without REGISTRY_ADD_MISSING, a claim that one
+// file lacks but another holds is not missing, and a claim no file holds
+// is listed once, in the section of the file that would receive it.
+func TestGlobMissingOnce(t *testing.T) {
+	files := map[string]string{
+		"registry/a.yaml": "cluster-a:\n  - claimRef: team/db\n    statusMessage: ok\n",
+		"registry/b.yaml": "apiVersion: claim-registry.io/v1alpha1\nkind: ClaimRegistry\nclaims:\n  - name: x\n    namespace: team\n",
+		"registry/c.yaml": "cluster-a:\n  - claimRef: team/other\n    statusMessage: ok\n",
+	}
+	e := newShardEnv(t, files, "registry/*.yaml")
+	e.putRecords(1,
+		status.Record{Cluster: "cluster-a", ClaimRef: "team/other", StatusMessage: "down"},
+		status.Record{Cluster: "cluster-b", ClaimRef: "team/x", StatusMessage: "down"},
+		status.Record{Cluster: "cluster-a", ClaimRef: "team/gone", StatusMessage: "up"},
+	)
+	res := e.run()
+	body := e.onlyPR().Body
+	if res.Missing != 1 || res.Changed != 2 || strings.Count(body, "team/gone") != 1 || strings.Count(body, "team/x") != 1 || strings.Count(body, "team/other") != 1 {
+		t.Fatalf("%+v\n%s", res, body)
+	}
+	if i, j := strings.Index(body, "### `registry/a.yaml`"), strings.Index(body, "team/gone"); i < 0 || j < i || strings.Contains(body[i:j], "### `registry/b.yaml`") {
+		t.Fatalf("team/gone belongs to a.yaml, the first file holding cluster-a:\n%s", body)
+	}
+	// Only c.yaml's base changes: a.yaml shares cluster-a with it, so both
+	// are read again to tell what is missing; the rest is unchanged.
+	e.repo.SetFile("main", "registry/c.yaml", []byte(files["registry/c.yaml"]+"# edited\n"))
+	e.gh.ResetCalls()
+	res = e.run()
+	if res.Missing != 1 || res.Changed != 2 || e.gh.CountByEndpoint()["GET /repos/{owner}/{repo}/git/blobs/{sha} 200"] != 3 {
+		t.Fatalf("after the base moved: %+v %v", res, e.gh.CountByEndpoint())
+	}
+}
