@@ -81,7 +81,10 @@ func (p Pattern) Match(name string) (cluster string, ok bool) {
 			return "", false
 		}
 		c := name[len(p.prefix) : len(name)-len(p.suffix)]
-		return c, !strings.Contains(c, "/")
+		if strings.Contains(c, "/") {
+			return "", false
+		}
+		return c, true
 	case PatternGlob:
 		ok, _ := path.Match(p.Raw, name)
 		return "", ok
