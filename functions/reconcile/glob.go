@@ -33,6 +33,9 @@ func recKey(r *status.Record) string { return r.Cluster + "\x00" + r.Key() }
 // The files read are held until the end, so a glob suits tens of files;
 // for many, use a {cluster} template, which holds one file at a time.
 func (s *shardRun) glob(ctx context.Context, files []publish.File) error {
+	if len(files) == 0 {
+		return fmt.Errorf("registry %s: no file on the base branch matches", s.pat.Raw)
+	}
 	gs := make([]*globFile, len(files))
 	for i, fl := range files {
 		m, ok := s.prev.Files[fl.Path]

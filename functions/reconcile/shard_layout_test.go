@@ -208,3 +208,14 @@ func TestGlobMissingOnce(t *testing.T) {
 		t.Fatalf("after the base moved: %+v %v", res, e.gh.CountByEndpoint())
 	}
 }
+
+// TestGlobWithoutFiles fails the run with the pattern named, and writes
+// nothing.
+func TestGlobWithoutFiles(t *testing.T) {
+	e := newShardEnv(t, map[string]string{"README.md": "x\n"}, "registry/*.yaml")
+	e.putRecords(1, status.Record{Cluster: "cluster-a", ClaimRef: "team/db", StatusMessage: "down"})
+	res, err := e.fn.Run(context.Background())
+	if err == nil || err.Error() != "registry registry/*.yaml: no file on the base branch matches" || e.gh.Mutations() != 0 {
+		t.Fatalf("%v %+v", err, res)
+	}
+}
