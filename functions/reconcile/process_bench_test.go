@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -74,19 +73,40 @@ type processRun struct {
 }
 
 // measure runs a command to completion and reports its wall time and
-// peak resident set (wait4's ru_maxrss).
+// peak resident set. The peak comes from GNU time, whose fork gives the
+// command a fresh accounting: a child started straight from this process
+// inherits this process's own peak RSS in wait4's ru_maxrss (Linux keeps
+// the larger of the two across exec), which here includes the seeding.
 func measure(cmd *exec.Cmd) (processRun, error) {
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	err := cmd.Run()
-	r := processRun{wall: time.Since(start), stdout: stdout.Bytes()}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.maxRSS = ru.Maxrss * 1024 // KiB on Linux
+	out, err := os.CreateTemp("", "maxrss-*")
+	if err != nil {
+		return processRun{}, err
 	}
+	out.Close()
+	defer os.Remove(out.Name())
+	timed := exec.Command("/usr/bin/time", append([]string{"-f", "%M", "-o", out.Name(), cmd.Path}, cmd.Args[1:]...)...)
+	timed.Env = cmd.Env
+	var stdout, stderr bytes.Buffer
+	timed.Stdout, timed.Stderr = &stdout, &stderr
+	start := time.Now()
+	err = timed.Run()
+	r := processRun{wall: time.Since(start), stdout: stdout.Bytes()}
 	if err != nil {
 		return r, fmt.Errorf("%s: %w\n%s", cmd.Path, err, tailOf(stderr.String()))
 	}
+	b, err := os.ReadFile(out.Name())
+	if err != nil {
+		return r, err
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return r, fmt.Errorf("/usr/bin/time wrote %q", b)
+	}
+	kib, err := strconv.ParseInt(f[len(f)-1], 10, 64)
+	if err != nil {
+		return r, fmt.Errorf("/usr/bin/time wrote %q: %w", b, err)
+	}
+	r.maxRSS = kib * 1024
 	return r, nil
 }
 
@@ -101,7 +121,7 @@ func tailOf(s string) string {
 // a CronJob runs it: a real redis-server holding every claim's record
 // (seed layout, 100 clusters, a tenth changed), the local publisher, a
 // changed run with no memory of a previous publish (every file read).
-// It reports wall time and peak RSS (wait4), per claim, beside a process
+// It reports wall time and peak RSS (GNU time), per claim, beside a process
 // that only parses the same files with yaml.v3 (the floor), and the
 // GitHub calls of the same run against the fake GitHub. claims=1000000
 // is sharded, one file per cluster ({cluster} template); it runs only
