@@ -11,7 +11,8 @@ TESTFLAGS ?= -race -count=1 -timeout 45m
 
 COMMANDS := collector:./functions/collector/cmd ingest:./functions/ingest/cmd reconcile:./functions/reconcile/cmd agent:./agent/cmd
 
-.PHONY: all build run run-agent flip-claim test bench lint redis-server test-deps kube-apiserver chromium
+.PHONY: all build run run-agent flip-claim test bench lint redis-server test-deps kube-apiserver chromium gnu-time
+
 
 all: lint test
 
@@ -45,7 +46,7 @@ test: test-deps
 
 ## bench: benchmarks against baselines measured in the same run, as one
 ## markdown report on stdout and in .cache/bench/report.md (hack/benchreport)
-bench: redis-server kube-apiserver
+bench: redis-server kube-apiserver gnu-time
 	@$(GO) run ./hack/benchreport -out $(CACHE)/bench/report.md
 
 ## lint: formatting and vet
@@ -64,6 +65,10 @@ redis-server:
 chromium:
 	@command -v chromium >/dev/null || \
 		{ echo "installing chromium"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+## gnu-time: install GNU time (/usr/bin/time), which measures the reconcile process's peak RSS in make bench
+gnu-time:
+	@test -x /usr/bin/time || { echo "installing time"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null; }
 
 ## kube-apiserver: build kube-apiserver into .cache/bin once (~10-20 min cold) and install etcd, for the agent's end-to-end tests
 kube-apiserver:

@@ -17,7 +17,7 @@ import (
 )
 
 // buildCmd compiles functions/reconcile/cmd once per test binary.
-func buildCmd(t *testing.T) string {
+func buildCmd(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "reconcile")
 	out, err := exec.Command("go", "build", "-o", bin, "./cmd").CombinedOutput()

@@ -11,13 +11,13 @@ import (
 // (REGISTRY_AUTOMERGE), which merges it once it is current, mergeable
 // and green, and records what happened in res. The state it returns is
 // stored whatever the outcome.
-func (f *Function) autoMerge(ctx context.Context, state publish.State, res *Result) error {
+func (f *Function) autoMerge(ctx context.Context, state savedState, res *Result) error {
 	m, ok := f.opts.Publisher.(publish.Merger)
 	if !ok || state.PRNumber == 0 {
 		return nil
 	}
-	mres, st, err := m.AutoMerge(ctx, state)
-	if serr := f.saveState(ctx, st); serr != nil && err == nil {
+	mres, st, err := m.AutoMerge(ctx, state.State)
+	if serr := f.saveState(ctx, savedState{State: st, Shards: state.Shards}); serr != nil && err == nil {
 		err = serr
 	}
 	res.Note = joinNote(res.Note, mres.Note)

@@ -22,14 +22,24 @@ func PRText(path string, r registry.Report) (title, body string) {
 	title = "Update claim status in " + path
 	var b strings.Builder
 	fmt.Fprintf(&b, "Claim status collected by machinery-status-collector from its clusters' agents, written into `%s`.\n", path)
+	if !writeTables(&b, r, "###", maxBodyBytes-200) {
+		b.WriteString("\nNo claim status differs from the base branch.\n")
+	}
+	return title, b.String()
+}
+
+// writeTables appends the report's tables (changed, deleted, missing)
+// under headings of the given level, leaving out rows once b would pass
+// limit bytes; it reports whether there was any row.
+func writeTables(b *strings.Builder, r registry.Report, level string, limit int) bool {
 	section := func(heading string, header string, rows []string) {
 		if len(rows) == 0 {
 			return
 		}
-		fmt.Fprintf(&b, "\n### %s (%d)\n\n%s\n", heading, len(rows), header)
+		fmt.Fprintf(b, "\n%s %s (%d)\n\n%s\n", level, heading, len(rows), header)
 		for i, row := range rows {
-			if b.Len()+len(row) > maxBodyBytes-200 {
-				fmt.Fprintf(&b, "\n_… and %d more not shown (the PR body has a size limit); the diff has them all._\n", len(rows)-i)
+			if b.Len()+len(row) > limit {
+				fmt.Fprintf(b, "\n_… and %d more not shown (the PR body has a size limit); the diff has them all._\n", len(rows)-i)
 				return
 			}
 			b.WriteString(row)
@@ -46,7 +56,7 @@ func PRText(path string, r registry.Report) (title, body string) {
 		}
 		missing = append(missing, fmt.Sprintf("| %s | %s | %s | %s | %s |\n", cell(m.Cluster), cell(m.ClaimRef), cell(m.Kind), cell(statusText(m)), added))
 	}
-	summarise(&b, r)
+	summarise(b, r)
 	for _, c := range r.Deleted {
 		deleted = append(deleted, fmt.Sprintf("| %s | %s | %s | %s |\n", cell(c.Cluster), cell(c.ClaimRef), cell(c.Kind), cell(c.Old)))
 	}
@@ -58,7 +68,43 @@ func PRText(path string, r registry.Report) (title, body string) {
 		notes = append(notes, fmt.Sprintf("| %s | %s | %s | %d | %s |\n", cell(n.Cluster), cell(n.ClaimRef), cell(n.Kind), n.Line, cell(n.Text)))
 	}
 	section("Notes", "| Cluster | Claim | Kind | Line | Note |\n|---|---|---|---|---|", notes)
-	if len(changed)+len(deleted)+len(missing) == 0 {
+	return len(changed)+len(deleted)+len(missing) > 0
+}
+
+// maxSectionBytes bounds one file's part of a sharded PR body (and of the
+// memory kept for it between runs).
+const maxSectionBytes = 8000
+
+// FileSection renders one file's part of a sharded PR body: its path,
+// whether the file is new, and its tables; "" when nothing changed.
+func FileSection(path string, r registry.Report, created bool) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n### `%s`", path)
+	if created {
+		b.WriteString(" (new file)")
+	}
+	b.WriteString("\n")
+	if !writeTables(&b, r, "####", maxSectionBytes) {
+		return ""
+	}
+	return b.String()
+}
+
+// ShardedPRText renders the PR title and body for a sharded registry: the
+// pattern, then each file's section (from FileSection) in path order;
+// sections that do not fit the body limit are counted in a note.
+func ShardedPRText(pattern string, sections []string) (title, body string) {
+	title = "Update claim status in " + pattern
+	var b strings.Builder
+	fmt.Fprintf(&b, "Claim status collected by machinery-status-collector from its clusters' agents, written into the registry files `%s`: %d with changes, grouped by file below.\n", pattern, len(sections))
+	for i, s := range sections {
+		if b.Len()+len(s) > maxBodyBytes-200 {
+			fmt.Fprintf(&b, "\n_… and %d more files not shown (the PR body has a size limit); the diff has them all._\n", len(sections)-i)
+			break
+		}
+		b.WriteString(s)
+	}
+	if len(sections) == 0 {
 		b.WriteString("\nNo claim status differs from the base branch.\n")
 	}
 	return title, b.String()
@@ -159,22 +205,34 @@ func notReady(status string) bool {
 // REGISTRY_COMMIT_MESSAGE) of a report.
 func PRFields(path string, r registry.Report) publish.TemplateFields {
 	f := publish.TemplateFields{Path: path, Changed: len(r.Changed), Deleted: len(r.Deleted), Missing: len(r.Missing)}
-	clusters := map[string]bool{}
+	var clusters []string
+	f.NotReady, clusters = reportClusters(r)
+	f.Clusters = len(clusters)
+	return f
+}
+
+// reportClusters counts a report's not-ready claims (changed or missing)
+// and lists, sorted, the clusters with anything in it.
+func reportClusters(r registry.Report) (notReadyClaims int, clusters []string) {
+	seen := map[string]bool{}
 	for _, c := range r.Changed {
-		clusters[c.Cluster] = true
+		seen[c.Cluster] = true
 		if notReady(c.New) {
-			f.NotReady++
+			notReadyClaims++
 		}
 	}
 	for _, c := range r.Deleted {
-		clusters[c.Cluster] = true
+		seen[c.Cluster] = true
 	}
 	for _, m := range r.Missing {
-		clusters[m.Cluster] = true
+		seen[m.Cluster] = true
 		if m.Ready != "" && m.Ready != "True" {
-			f.NotReady++
+			notReadyClaims++
 		}
 	}
-	f.Clusters = len(clusters)
-	return f
+	for c := range seen {
+		clusters = append(clusters, c)
+	}
+	slices.Sort(clusters)
+	return notReadyClaims, clusters
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stuttgart-things/machinery-status-collector/shared/publish"
 	"github.com/stuttgart-things/machinery-status-collector/shared/registry"
+	"github.com/stuttgart-things/machinery-status-collector/shared/status"
 	"github.com/stuttgart-things/machinery-status-collector/shared/store"
 )
 
@@ -176,7 +177,7 @@ func (f *Function) run(ctx context.Context) (res Result, err error) {
 		}
 	}
 	if gen <= reconciled && state.Known() {
-		unchanged, err := f.opts.Publisher.Check(ctx, state)
+		unchanged, err := f.opts.Publisher.Check(ctx, state.State)
 		if err != nil {
 			return res, fmt.Errorf("check base branch: %w", err)
 		}
@@ -187,31 +188,18 @@ func (f *Function) run(ctx context.Context) (res Result, err error) {
 		}
 	}
 
-	records, err := st.AllRecords(ctx)
-	if err != nil {
-		return res, err
-	}
-	res.Records = len(records)
-	base, err := f.opts.Publisher.ReadBase(ctx)
-	if err != nil {
-		return res, fmt.Errorf("read registry: %w", err)
-	}
-	desired, report, err := registry.Apply(base.Content, records, f.opts.Registry)
-	if err != nil {
-		return res, fmt.Errorf("registry %s at %s: %w", f.opts.FilePath, short(base.SHA), err)
-	}
-	res.Changed, res.Deleted = len(report.Changed), len(report.Deleted)
-	res.Missing = len(report.Missing)
-	title, body := PRText(f.opts.FilePath, report)
-	pres, newState, perr := f.opts.Publisher.Publish(ctx, base, desired, publish.Desired{Title: title, Body: body, Fields: new(PRFields(f.opts.FilePath, report))}, state)
-	// The publisher's state is its best knowledge even after a failure.
-	if err := f.saveState(ctx, newState); err != nil && perr == nil {
-		perr = err
+	pres, newState, perr := f.publish(ctx, state, &res)
+	// The publisher's state is its best knowledge even after a failure;
+	// nil when the run failed before publishing.
+	if newState != nil {
+		if err := f.saveState(ctx, *newState); err != nil && perr == nil {
+			perr = err
+		}
 	}
 	res.Outcome, res.PRNumber, res.PRURL, res.Note = pres.Action, pres.PRNumber, pres.PRURL, pres.Note
 	res.Verified, res.VerificationReason = pres.Verified, pres.VerificationReason
 	if perr != nil {
-		return res, fmt.Errorf("publish: %w", perr)
+		return res, perr
 	}
 	if pres.Action == publish.ActionForeignCommit {
 		// Not an error, but not done either: keep the generation dirty so
@@ -237,8 +225,61 @@ func (f *Function) run(ctx context.Context) (res Result, err error) {
 	return res, nil
 }
 
-func (f *Function) loadState(ctx context.Context) (publish.State, error) {
-	var s publish.State
+// publish is step 3 of Run: read the registry, apply the stored
+// statuses, publish. One file is read whole with every record (read
+// cluster by cluster); a sharded registry goes through publishSharded.
+func (f *Function) publish(ctx context.Context, state savedState, res *Result) (publish.Result, *savedState, error) {
+	pat, err := publish.ParsePattern(f.opts.FilePath)
+	if err != nil {
+		return publish.Result{}, nil, err
+	}
+	if pat.Sharded() {
+		return f.publishSharded(ctx, pat, state, res)
+	}
+	records, err := f.readRecords(ctx)
+	if err != nil {
+		return publish.Result{}, nil, err
+	}
+	res.Records = len(records)
+	base, err := f.opts.Publisher.ReadBase(ctx)
+	if err != nil {
+		return publish.Result{}, nil, fmt.Errorf("read registry: %w", err)
+	}
+	desired, report, err := registry.Apply(base.Content, records, f.opts.Registry)
+	if err != nil {
+		return publish.Result{}, nil, fmt.Errorf("registry %s at %s: %w", f.opts.FilePath, short(base.SHA), err)
+	}
+	records = nil // let the collector have them while the PR is written
+	res.Changed, res.Deleted = len(report.Changed), len(report.Deleted)
+	res.Missing = len(report.Missing)
+	title, body := PRText(f.opts.FilePath, report)
+	pres, newState, perr := f.opts.Publisher.Publish(ctx, base, desired, publish.Desired{Title: title, Body: body, Fields: new(PRFields(f.opts.FilePath, report))}, state.State)
+	if perr != nil {
+		perr = fmt.Errorf("publish: %w", perr)
+	}
+	return pres, &savedState{State: newState}, perr
+}
+
+// readRecords reads every record, one cluster at a time, so the store's
+// raw answer for only one cluster is held beside the decoded records.
+func (f *Function) readRecords(ctx context.Context) ([]status.Record, error) {
+	clusters, err := f.opts.Store.Clusters(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var all []status.Record
+	for _, c := range clusters {
+		recs, err := f.opts.Store.ClusterRecords(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, recs...)
+	}
+	return all, nil
+}
+
+func (f *Function) loadState(ctx context.Context) (savedState, error) {
+	var s savedState
 	b, err := f.opts.Store.PublishState(ctx)
 	if err != nil || b == nil {
 		return s, err
@@ -247,12 +288,12 @@ func (f *Function) loadState(ctx context.Context) (publish.State, error) {
 		// A state we cannot read is an unknown state: the publisher then
 		// rediscovers the branch and PR through the API.
 		f.log.Warn("reconcile: ignoring unreadable publisher state", "err", err)
-		return publish.State{}, nil
+		return savedState{}, nil
 	}
 	return s, nil
 }
 
-func (f *Function) saveState(ctx context.Context, s publish.State) error {
+func (f *Function) saveState(ctx context.Context, s savedState) error {
 	b, err := json.Marshal(s)
 	if err != nil {
 		return fmt.Errorf("encode publisher state: %w", err)

@@ -11,6 +11,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -30,6 +31,8 @@ import (
 type area struct {
 	key, title string
 	pkg        string
+	bench      string   // -bench pattern; "" is "."
+	env        []string // extra environment of go test
 	flags      []string // go test flags beyond -run/-bench/-benchmem
 	render     func(w io.Writer, rs []result)
 }
@@ -40,13 +43,15 @@ type area struct {
 var areas = []area{
 	{key: "ingest", title: "Ingest against Redis", pkg: "./functions/ingest/", flags: []string{"-benchtime", "3s"}, render: renderIngest},
 	{key: "registry", title: "Registry apply scaling", pkg: "./shared/registry/", render: renderRegistry},
-	{key: "reconcile", title: "Reconcile: GitHub calls and time", pkg: "./functions/reconcile/", flags: []string{"-benchtime", "10x"}, render: renderReconcile},
+	{key: "reconcile", title: "Reconcile: GitHub calls and time", pkg: "./functions/reconcile/", bench: "^BenchmarkReconcile$", flags: []string{"-benchtime", "10x"}, render: renderReconcile},
+	{key: "process", title: "Reconcile --once as a process: wall time and peak RSS", pkg: "./functions/reconcile/", bench: "^(BenchmarkOnceProcess|BenchmarkApplyHeap)$",
+		env: []string{"MSC_BENCH_1M=1"}, flags: []string{"-benchtime", "1x", "-timeout", "60m"}, render: renderProcess},
 	{key: "agent", title: "Agent: requests and heap per claim", pkg: "./agent/", flags: []string{"-benchtime", "1x", "-timeout", "30m"}, render: renderAgent},
 }
 
 func main() {
 	out := flag.String("out", ".cache/bench/report.md", "also write the report to this file")
-	only := flag.String("only", "", "comma-separated areas to run (ingest, registry, reconcile, agent); default all")
+	only := flag.String("only", "", "comma-separated areas to run (ingest, registry, reconcile, process, agent); default all")
 	goCmd := flag.String("go", "go", "the go command")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -117,7 +122,7 @@ func selectAreas(only string) ([]area, error) {
 			}
 		}
 		if !found {
-			return nil, fmt.Errorf("-only: unknown area %q (ingest, registry, reconcile, agent)", k)
+			return nil, fmt.Errorf("-only: unknown area %q (ingest, registry, reconcile, process, agent)", k)
 		}
 	}
 	return out, nil
@@ -126,8 +131,11 @@ func selectAreas(only string) ([]area, error) {
 // goTest runs one package's benchmarks, copying their output to progress
 // as it comes, and returns the output.
 func goTest(ctx context.Context, goCmd string, a area, progress io.Writer) (string, error) {
-	args := append([]string{"test", "-run", "^$", "-bench", ".", "-benchmem", "-count", "1"}, a.flags...)
+	args := append([]string{"test", "-run", "^$", "-bench", cmp.Or(a.bench, "."), "-benchmem", "-count", "1"}, a.flags...)
 	cmd := exec.CommandContext(ctx, goCmd, append(args, a.pkg)...)
+	if len(a.env) > 0 {
+		cmd.Env = append(os.Environ(), a.env...)
+	}
 	var buf bytes.Buffer
 	cmd.Stdout = io.MultiWriter(&buf, progress)
 	cmd.Stderr = cmd.Stdout

@@ -182,7 +182,11 @@ func (r report) render(w io.Writer) {
 		"what compares across runs.\n")
 	for _, a := range r.Areas {
 		fmt.Fprintf(w, "\n## %s\n\n", a.area.title)
-		cmd := strings.Join(append(append([]string{"go test -bench . -benchmem"}, a.area.flags...), a.area.pkg), " ")
+		bench := a.area.bench
+		if bench == "" {
+			bench = "."
+		}
+		cmd := strings.Join(append(append(append([]string{}, a.area.env...), append([]string{"go test -bench '" + bench + "' -benchmem"}, a.area.flags...)...), a.area.pkg), " ")
 		fmt.Fprintf(w, "`%s` (%s)\n\n", cmd, a.took.Round(time.Second))
 		if a.err != nil {
 			fmt.Fprintf(w, "**Failed:** %v. Output tail:\n\n```\n%s\n```\n", a.err, tailLines(a.raw, 20))
@@ -274,6 +278,34 @@ func renderReconcile(w io.Writer, rs []result) {
 		fmt.Fprintf(w, "| %s | %s / %s | %s | %s | %s | %s |\n", num(float64(n)),
 			num(r.Metrics["calls/changed-run"]), num(r.Metrics["max-calls/changed-run"]), num(r.Metrics["calls/clean-run"]),
 			num(r.Metrics["ms/changed-run"]), num(r.Metrics["B/op"]), num(r.Metrics["allocs/op"]))
+	}
+}
+
+// renderProcess is the whole-process table: reconcile --once with the
+// local publisher against a real redis-server, beside a process that only
+// parses the same files with yaml.v3, and the same run's GitHub calls
+// against the fake; then the heap bound of a 100k apply.
+func renderProcess(w io.Writer, rs []result) {
+	fmt.Fprintf(w, "`reconcile --once` as a CronJob runs it: a real redis-server holding every\n"+
+		"claim (seed layout, 100 clusters, a tenth changed), the local publisher,\n"+
+		"no memory of a previous publish. Wall time and peak RSS (wait4) of the\n"+
+		"process; the floor is a process parsing the same files with yaml.v3.\n"+
+		"1,000,000 claims are sharded, one file per cluster.\n\n")
+	fmt.Fprintf(w, "| Claims | Registry MiB | Wall s | Peak RSS MiB | Wall µs/claim | RSS B/claim | Floor wall s | Floor RSS MiB | GitHub calls (fake) |\n")
+	fmt.Fprintf(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, n := range []int{1000, 10000, 100000, 1000000} {
+		r, ok := find(rs, fmt.Sprintf("BenchmarkOnceProcess/claims=%d", n))
+		if !ok {
+			fmt.Fprintf(w, "| %s | not measured | | | | | | | |\n", num(float64(n)))
+			continue
+		}
+		m := r.Metrics
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", num(float64(n)), num(m["registry-MiB"]), num(m["wall-s"]),
+			num(m["peak-RSS-MiB"]), num(m["wall-ns/claim"]/1000), num(m["RSS-B/claim"]), num(m["floor-wall-s"]), num(m["floor-RSS-MiB"]), num(m["github-calls"]))
+	}
+	if r, ok := find(rs, "BenchmarkApplyHeap"); ok {
+		fmt.Fprintf(w, "\nPeak heap of one 100k-claim apply above its input: %s MiB (the benchmark fails above %s MiB).\n",
+			num(r.Metrics["peak-heap-MiB"]), num(r.Metrics["bound-MiB"]))
 	}
 }
 

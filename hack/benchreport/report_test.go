@@ -33,6 +33,10 @@ const reconcileOut = `BenchmarkReconcile/claims=10-2      	      10	   5000000 n
 BenchmarkReconcile/claims=10000-2   	      10	  90000000 ns/op	         6.000 calls/changed-run	         1.000 calls/clean-run	         7.000 max-calls/changed-run	        90.00 ms/changed-run	90000000 B/op	  500000 allocs/op
 `
 
+const processOut = `BenchmarkOnceProcess/claims=100000-2       	       1	8663079556 ns/op	      6121 RSS-B/claim	       262.3 floor-RSS-MiB	         3.531 floor-wall-s	         7.000 github-calls	       583.7 peak-RSS-MiB	        14.58 registry-MiB	     86614 wall-ns/claim	         8.661 wall-s
+BenchmarkApplyHeap-2   	       1	7860402882 ns/op	       384.0 bound-MiB	       303.6 peak-heap-MiB
+`
+
 func TestParse(t *testing.T) {
 	rs := parse(ingestOut)
 	if len(rs) != 3 {
@@ -54,7 +58,8 @@ func TestRender(t *testing.T) {
 			{area: areas[0], results: parse(ingestOut), raw: ingestOut, took: 40 * time.Second},
 			{area: areas[1], results: parse(registryOut), raw: registryOut},
 			{area: areas[2], results: parse(reconcileOut), raw: reconcileOut},
-			{area: areas[3], raw: "--- FAIL: BenchmarkInitialSync10k\nkubetest: missing kube-apiserver\nFAIL\n", err: errors.New("go test ./agent/: exit 1")},
+			{area: areas[3], results: parse(processOut), raw: processOut},
+			{area: areas[4], raw: "--- FAIL: BenchmarkInitialSync10k\nkubetest: missing kube-apiserver\nFAIL\n", err: errors.New("go test ./agent/: exit 1")},
 		},
 	}
 	var b strings.Builder
@@ -74,6 +79,9 @@ func TestRender(t *testing.T) {
 		"**Failed:** go test ./agent/: exit 1",
 		"kubetest: missing kube-apiserver",
 		"BenchmarkReconcile/claims=10-2      \t      10",
+		"| 100,000 | 14.6 | 8.66 | 584 | 86.6 | 6,121 | 3.53 | 262 | 7 |",
+		"| 1,000,000 | not measured |",
+		"Peak heap of one 100k-claim apply above its input: 304 MiB (the benchmark fails above 384 MiB).",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)

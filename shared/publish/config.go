@@ -152,7 +152,9 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s is required", name))
 		}
 	}
-	need(c.Path, "REGISTRY_FILE_PATH")
+	if _, err := ParsePattern(c.Path); err != nil {
+		errs = append(errs, err)
+	}
 	if c.UseGitHub() {
 		need(c.Owner, "REGISTRY_REPO_OWNER")
 		need(c.Repo, "REGISTRY_REPO_NAME")
@@ -194,6 +196,16 @@ type Options struct {
 	// OnCall is told of every GitHub call attempt (endpoint label and
 	// status, 0 for a network error), e.g. to count them in Prometheus.
 	OnCall func(endpoint string, status int)
+	// MaxFileBytes is the largest registry file a proposal may hold;
+	// 0 means GitHub's limit, MaxFileBytes. Tests lower it.
+	MaxFileBytes int64
+}
+
+func (o Options) maxFile() int64 {
+	if o.MaxFileBytes > 0 {
+		return o.MaxFileBytes
+	}
+	return MaxFileBytes
 }
 
 func (o Options) logger() *slog.Logger {

@@ -1,7 +1,6 @@
 package publish
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"fmt"
@@ -39,16 +38,30 @@ const commitTrailer = "Generated-by: machinery-status-collector"
 // exception is a branch whose PR was merged: its content is in the base,
 // so the branch is reused.
 func (g *GitHub) Publish(ctx context.Context, base Base, newContent []byte, d Desired, st State) (Result, State, error) {
+	return g.PublishFiles(ctx, Head{SHA: base.SHA, TreeSHA: base.TreeSHA}, []Change{{
+		Path: g.cfg.Path, BaseBlobSHA: base.BlobSHA, Content: newContent, BlobSHA: BlobSHA(newContent),
+	}}, d, st)
+}
+
+// PublishFiles is Publish for any number of files: the calls are the
+// same, with every differing file an entry of the one tree (inline when
+// its content is UTF-8 text, by blob SHA when the content is already in
+// the repository, through one POST blobs otherwise). A file over the size
+// limit fails the call before any request.
+func (g *GitHub) PublishFiles(ctx context.Context, head Head, changes []Change, d Desired, st State) (Result, State, error) {
+	if err := checkSizes(changes, g.maxFile); err != nil {
+		return Result{}, st, err
+	}
 	ctx, counter := CountCalls(ctx)
-	r := &run{g: g, c: g.client(), st: st, base: base}
+	r := &run{g: g, c: g.client(), st: st, base: head}
 	var err error
 	if d, r.commitMsg, err = g.cfg.PR.desired(d); err != nil {
 		return Result{Action: ActionUnchanged}, st, err
 	}
-	if bytes.Equal(newContent, base.Content) {
+	if !anyDiffers(changes) {
 		err = r.close(ctx)
 	} else {
-		err = r.propose(ctx, newContent, d)
+		err = r.propose(ctx, changes, d)
 	}
 	res := r.res
 	if res.Action == "" {
@@ -66,7 +79,7 @@ type run struct {
 	g    *GitHub
 	c    *github.Client
 	st   State
-	base Base
+	base Head
 	res  Result
 
 	moved, edited, opened bool
@@ -91,10 +104,10 @@ func (r *run) note(format string, args ...any) {
 	r.res.Note = n
 }
 
-// propose is Publish when the content differs from the base.
-func (r *run) propose(ctx context.Context, content []byte, d Desired) error {
+// propose is Publish when some content differs from the base.
+func (r *run) propose(ctx context.Context, changes []Change, d Desired) error {
 	body, hash := renderBody(d.Title, d.Body)
-	blob := BlobSHA(content)
+	blob := proposalID(changes)
 	st := r.st
 	// Same base and content as last time: the tree is the one we built then.
 	sameTree := st.Known() && st.BaseSHA == r.base.SHA && st.BlobSHA == blob && st.TreeSHA != ""
@@ -104,7 +117,7 @@ func (r *run) propose(ctx context.Context, content []byte, d Desired) error {
 	tree := st.TreeSHA
 	if !sameTree {
 		var err error
-		if tree, err = r.createTree(ctx, content); err != nil {
+		if tree, err = r.createTree(ctx, changes); err != nil {
 			return err
 		}
 	}
@@ -115,23 +128,34 @@ func (r *run) propose(ctx context.Context, content []byte, d Desired) error {
 	return r.syncPR(ctx, d, body, hash)
 }
 
-// createTree writes base tree + the file. Text goes inline; bytes that
-// are not UTF-8 would be mangled in JSON, so they go as a base64 blob.
-func (r *run) createTree(ctx context.Context, content []byte) (string, error) {
+// createTree writes base tree + the differing files. Text goes inline;
+// content already in the repository goes by blob SHA; bytes that are
+// not UTF-8 would be mangled in JSON, so they go as a base64 blob.
+func (r *run) createTree(ctx context.Context, changes []Change) (string, error) {
 	cfg := r.g.cfg
-	entry := &github.TreeEntry{Path: github.String(cfg.Path), Mode: github.String("100644"), Type: github.String("blob")}
-	if utf8.Valid(content) {
-		entry.Content = github.String(string(content))
-	} else {
-		b, _, err := r.c.Git.CreateBlob(ctx, cfg.Owner, cfg.Repo, &github.Blob{
-			Content: github.String(base64.StdEncoding.EncodeToString(content)), Encoding: github.String("base64"),
-		})
-		if err != nil {
-			return "", fmt.Errorf("create blob for %s: %w", cfg.Path, err)
+	var entries []*github.TreeEntry
+	for _, c := range changes {
+		if !c.Differs() {
+			continue
 		}
-		entry.SHA = b.SHA
+		entry := &github.TreeEntry{Path: github.String(c.Path), Mode: github.String("100644"), Type: github.String("blob")}
+		switch {
+		case c.Content == nil:
+			entry.SHA = github.String(c.BlobSHA)
+		case utf8.Valid(c.Content):
+			entry.Content = github.String(string(c.Content))
+		default:
+			b, _, err := r.c.Git.CreateBlob(ctx, cfg.Owner, cfg.Repo, &github.Blob{
+				Content: github.String(base64.StdEncoding.EncodeToString(c.Content)), Encoding: github.String("base64"),
+			})
+			if err != nil {
+				return "", fmt.Errorf("create blob for %s: %w", c.Path, err)
+			}
+			entry.SHA = b.SHA
+		}
+		entries = append(entries, entry)
 	}
-	t, _, err := r.c.Git.CreateTree(ctx, cfg.Owner, cfg.Repo, r.base.TreeSHA, []*github.TreeEntry{entry})
+	t, _, err := r.c.Git.CreateTree(ctx, cfg.Owner, cfg.Repo, r.base.TreeSHA, entries)
 	if err != nil {
 		return "", fmt.Errorf("create tree on %s: %w", short(r.base.TreeSHA), err)
 	}

@@ -20,17 +20,22 @@ const PRFileName = "PR.md"
 const maxLoggedDiffLines = 400
 
 // Local stands in for GitHub when no credentials are set (make run): the
-// registry file on disk plays the base branch and is never modified; the
-// proposal (the file under its own base name, and PR.md) is written into
-// a folder, and the unified diff is logged. It makes no network calls.
+// registry files on disk play the base branch and are never modified; the
+// proposal (each changed file under its path relative to the pattern's
+// folder, and PR.md) is written into a folder, and the unified diff is
+// logged. It makes no network calls.
 type Local struct {
-	file   string // the "base branch" copy
-	dir    string
-	labels []string
-	log    *slog.Logger
+	pattern Pattern
+	dir     string
+	labels  []string
+	log     *slog.Logger
+	maxFile int64
 }
 
-var _ Publisher = (*Local)(nil)
+var (
+	_ Publisher = (*Local)(nil)
+	_ Files     = (*Local)(nil)
+)
 
 // NewLocal checks cfg.Path (and that the proposal cannot overwrite it).
 func NewLocal(cfg Config, opt Options) (*Local, error) {
@@ -38,60 +43,137 @@ func NewLocal(cfg Config, opt Options) (*Local, error) {
 	if cfg.Path == "" {
 		return nil, errors.New("local publisher: REGISTRY_FILE_PATH is required")
 	}
-	l := &Local{file: cfg.Path, dir: cfg.LocalDir, labels: cfg.Labels, log: opt.logger()}
-	src, err1 := filepath.Abs(l.file)
-	dst, err2 := filepath.Abs(l.proposalPath())
+	p, err := ParsePattern(cfg.Path)
+	if err != nil {
+		return nil, fmt.Errorf("local publisher: %w", err)
+	}
+	l := &Local{pattern: p, dir: cfg.LocalDir, labels: cfg.Labels, log: opt.logger(), maxFile: opt.maxFile()}
+	src, err1 := filepath.Abs(p.Root())
+	dst, err2 := filepath.Abs(l.dir)
 	if err := errors.Join(err1, err2); err != nil {
 		return nil, fmt.Errorf("local publisher: %w", err)
 	}
 	if src == dst {
-		return nil, fmt.Errorf("local publisher: REGISTRY_LOCAL_PR_DIR %q would overwrite REGISTRY_FILE_PATH %q", l.dir, l.file)
+		return nil, fmt.Errorf("local publisher: REGISTRY_LOCAL_PR_DIR %q would overwrite REGISTRY_FILE_PATH %q", l.dir, cfg.Path)
 	}
 	return l, nil
 }
 
-func (l *Local) proposalPath() string { return filepath.Join(l.dir, filepath.Base(l.file)) }
-func (l *Local) prPath() string       { return filepath.Join(l.dir, PRFileName) }
+// proposalPath is where the proposal of the registry file name goes: its
+// path relative to the pattern's folder, under the proposal folder.
+func (l *Local) proposalPath(name string) string { return filepath.Join(l.dir, l.rel(name)) }
 
-// Check reports whether the file on disk is unchanged since the state was
-// written (its blob SHA is the state's BaseSHA).
+// rel is name relative to the pattern's folder.
+func (l *Local) rel(name string) string {
+	rel, err := filepath.Rel(l.pattern.Root(), name)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return filepath.Base(name)
+	}
+	return rel
+}
+
+func (l *Local) prPath() string { return filepath.Join(l.dir, PRFileName) }
+
+// Check reports whether the files on disk are unchanged since the state
+// was written (their combined SHA is the state's BaseSHA).
 func (l *Local) Check(ctx context.Context, st State) (bool, error) {
 	if !st.Known() {
 		return false, nil
 	}
-	b, err := l.ReadBase(ctx)
+	h, err := l.Head(ctx)
 	if err != nil {
 		return false, err
 	}
-	return b.SHA == st.BaseSHA, nil
+	return h.SHA == st.BaseSHA, nil
 }
 
 // ReadBase reads the registry file from disk; its blob SHA stands for the
 // base commit.
-func (l *Local) ReadBase(context.Context) (Base, error) {
-	data, err := os.ReadFile(l.file)
+func (l *Local) ReadBase(ctx context.Context) (Base, error) {
+	data, sha, err := l.Read(ctx, Head{}, l.pattern.Raw, "")
 	if err != nil {
-		return Base{}, fmt.Errorf("read registry %s: %w", l.file, err)
+		return Base{}, err
 	}
-	sha := BlobSHA(data)
 	return Base{SHA: sha, BlobSHA: sha, Content: data}, nil
+}
+
+// Head stands for the base commit: the blob SHA of a single file, or a
+// hash over the matched files' paths and blob SHAs.
+func (l *Local) Head(ctx context.Context) (Head, error) {
+	if !l.pattern.Sharded() {
+		_, sha, err := l.Read(ctx, Head{}, l.pattern.Raw, "")
+		return Head{SHA: sha}, err
+	}
+	files, err := l.List(ctx, Head{}, func(string) bool { return true })
+	if err != nil {
+		return Head{}, err
+	}
+	changes := make([]Change, len(files))
+	for i, f := range files {
+		changes[i] = Change{Path: f.Path, BlobSHA: f.BlobSHA}
+	}
+	return Head{SHA: proposalID(changes)}, nil
+}
+
+// List globs the pattern on disk and hashes each file, one at a time.
+func (l *Local) List(_ context.Context, _ Head, match func(string) bool) ([]File, error) {
+	names, err := filepath.Glob(l.pattern.Glob())
+	if err != nil {
+		return nil, fmt.Errorf("list registry files %s: %w", l.pattern.Raw, err)
+	}
+	var files []File
+	for _, name := range names {
+		if _, ok := l.pattern.Match(name); !ok || !match(name) {
+			continue
+		}
+		data, err := os.ReadFile(name)
+		if err != nil {
+			return nil, fmt.Errorf("read registry %s: %w", name, err)
+		}
+		files = append(files, File{Path: name, BlobSHA: BlobSHA(data), Size: int64(len(data))})
+	}
+	return files, nil
+}
+
+// Read reads one registry file from disk.
+func (l *Local) Read(_ context.Context, _ Head, name, _ string) ([]byte, string, error) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, "", fmt.Errorf("read registry %s: %w", name, err)
+	}
+	return data, BlobSHA(data), nil
 }
 
 // Publish writes the proposal when it differs from what the folder
 // holds (ActionOpened when there was none, else ActionUpdated), and
 // removes it when newContent equals the base (ActionClosed).
-func (l *Local) Publish(_ context.Context, base Base, newContent []byte, d Desired, st State) (Result, State, error) {
+func (l *Local) Publish(ctx context.Context, base Base, newContent []byte, d Desired, st State) (Result, State, error) {
+	return l.PublishFiles(ctx, Head{SHA: base.SHA}, []Change{{
+		Path: l.pattern.Raw, BaseBlobSHA: base.BlobSHA, Content: newContent, BlobSHA: BlobSHA(newContent), Base: base.Content,
+	}}, d, st)
+}
+
+// PublishFiles writes each differing file into the folder (keeping its
+// path relative to the pattern's folder) and PR.md, and removes the
+// proposal of each file that no longer differs; with none differing it
+// removes PR.md too (ActionClosed when anything was there). A change
+// without content must already be proposed in the folder. A file over
+// the size limit fails the call before anything is written.
+func (l *Local) PublishFiles(_ context.Context, head Head, changes []Change, d Desired, st State) (Result, State, error) {
+	if err := checkSizes(changes, l.maxFile); err != nil {
+		return Result{}, st, err
+	}
 	url := "file://" + absOr(l.prPath())
-	if bytes.Equal(newContent, base.Content) {
-		removed, err := l.removeProposal()
+	if !anyDiffers(changes) {
+		removed, err := l.removeProposals(changes, true)
 		if err != nil {
 			return Result{Action: ActionUnchanged}, st, err
 		}
 		if !removed {
-			return Result{Action: ActionUnchanged}, State{BaseSHA: base.SHA}, nil
+			return Result{Action: ActionUnchanged}, State{BaseSHA: head.SHA}, nil
 		}
 		l.log.Info("local pull request closed: the registry already holds the desired content", "dir", l.dir)
-		return Result{Action: ActionClosed, PRURL: url}, State{BaseSHA: base.SHA}, nil
+		return Result{Action: ActionClosed, PRURL: url}, State{BaseSHA: head.SHA}, nil
 	}
 
 	labels := d.Labels
@@ -100,18 +182,30 @@ func (l *Local) Publish(_ context.Context, base Base, newContent []byte, d Desir
 	}
 	pr := prMarkdown(d, labels)
 	_, hash := renderBody(d.Title, d.Body)
-	next := State{BaseSHA: base.SHA, BlobSHA: BlobSHA(newContent), BodyHash: hash, PRURL: url}
+	next := State{BaseSHA: head.SHA, BlobSHA: proposalID(changes), BodyHash: hash, PRURL: url}
 
-	old, err := os.ReadFile(l.proposalPath())
+	oldPR, err := os.ReadFile(l.prPath())
 	existed := err == nil
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return Result{}, st, fmt.Errorf("read proposal: %w", err)
 	}
-	if oldPR, _ := os.ReadFile(l.prPath()); existed && bytes.Equal(old, newContent) && string(oldPR) == pr {
-		return Result{Action: ActionUnchanged, PRURL: url}, next, nil
-	}
-	if err := writeAtomic(l.proposalPath(), newContent); err != nil {
+	wrote := string(oldPR) != pr
+	removed, err := l.removeProposals(changes, false)
+	if err != nil {
 		return Result{}, st, err
+	}
+	for _, c := range changes {
+		if !c.Differs() {
+			continue
+		}
+		w, err := l.writeProposal(c)
+		if err != nil {
+			return Result{}, st, err
+		}
+		wrote = wrote || w
+	}
+	if !wrote && !removed && existed {
+		return Result{Action: ActionUnchanged, PRURL: url}, next, nil
 	}
 	if err := writeAtomic(l.prPath(), []byte(pr)); err != nil {
 		return Result{}, st, err
@@ -120,10 +214,52 @@ func (l *Local) Publish(_ context.Context, base Base, newContent []byte, d Desir
 	if existed {
 		action = ActionUpdated
 	}
-	name := filepath.Base(l.file)
-	l.log.Info("local pull request "+action, "dir", l.dir, "title", d.Title,
-		"diff", clipLines(unifiedDiff("a/"+name, "b/"+name, base.Content, newContent, 3), maxLoggedDiffLines))
+	l.log.Info("local pull request "+action, "dir", l.dir, "title", d.Title)
 	return Result{Action: action, PRURL: url}, next, nil
+}
+
+// Stage writes the change's proposal file now and returns the change
+// without content.
+func (l *Local) Stage(_ context.Context, c Change) (Change, error) {
+	if err := checkSizes([]Change{c}, l.maxFile); err != nil {
+		return c, err
+	}
+	if c.Differs() && c.Content != nil {
+		if _, err := l.writeProposal(c); err != nil {
+			return c, err
+		}
+	}
+	c.Content, c.Base = nil, nil
+	return c, nil
+}
+
+// writeProposal writes one differing file unless the folder already holds
+// it, logging its diff when the base content is known; it reports whether
+// it wrote.
+func (l *Local) writeProposal(c Change) (bool, error) {
+	dst := l.proposalPath(c.Path)
+	old, err := os.ReadFile(dst)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return false, fmt.Errorf("read proposal %s: %w", dst, err)
+	}
+	if c.Content == nil {
+		if err != nil || BlobSHA(old) != c.BlobSHA {
+			return false, fmt.Errorf("proposal %s no longer holds blob %s; the next run rewrites it", dst, short(c.BlobSHA))
+		}
+		return false, nil
+	}
+	if err == nil && bytes.Equal(old, c.Content) {
+		return false, nil
+	}
+	if err := writeAtomic(dst, c.Content); err != nil {
+		return false, err
+	}
+	if c.Base != nil {
+		name := filepath.ToSlash(l.rel(c.Path))
+		l.log.Info("local proposal diff", "file", dst,
+			"diff", clipLines(unifiedDiff("a/"+name, "b/"+name, c.Base, c.Content, 3), maxLoggedDiffLines))
+	}
+	return true, nil
 }
 
 // prMarkdown is the PR text as a file: title, body, labels.
@@ -136,11 +272,20 @@ func prMarkdown(d Desired, labels []string) string {
 	return b.String()
 }
 
-// removeProposal deletes the proposal files, reporting whether any was
-// there.
-func (l *Local) removeProposal() (bool, error) {
+// removeProposals deletes the proposals of the changes that no longer
+// differ (and PR.md when withPR), reporting whether any was there.
+func (l *Local) removeProposals(changes []Change, withPR bool) (bool, error) {
+	var paths []string
+	for _, c := range changes {
+		if !c.Differs() {
+			paths = append(paths, l.proposalPath(c.Path))
+		}
+	}
+	if withPR {
+		paths = append(paths, l.prPath())
+	}
 	removed := false
-	for _, p := range []string{l.proposalPath(), l.prPath()} {
+	for _, p := range paths {
 		err := os.Remove(p)
 		switch {
 		case err == nil:

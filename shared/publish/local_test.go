@@ -60,7 +60,7 @@ func TestLocalPublishLifecycle(t *testing.T) {
 		if err != nil || res.Action != step.wantAction || res.Calls != 0 {
 			t.Fatalf("%s: %v %+v", step.name, err, res)
 		}
-		got, err := os.ReadFile(l.proposalPath())
+		got, err := os.ReadFile(l.proposalPath(file))
 		if step.wantFile != (err == nil) || step.wantFile && string(got) != step.content {
 			t.Fatalf("%s: proposal %q (%v)", step.name, got, err)
 		}

@@ -14,6 +14,9 @@
 //	res, state, err := p.Publish(ctx, base, desired, publish.Desired{...}, state)
 //	store(state)                                // always, even when err != nil
 //
+// A sharded registry (several files, see Pattern) uses the Files side
+// instead: Head, List, Read and Stage per file, then one PublishFiles.
+//
 // GitHub drives the repository through go-github; Local stands in for it
 // on a laptop, writing the proposal into a folder.
 package publish

@@ -104,7 +104,7 @@ func TestRegistryGoldenThroughLocal(t *testing.T) {
 		t.Run(tc.golden, func(t *testing.T) {
 			src := readRegistryTestdata(t, "in", tc.in)
 			want := readRegistryTestdata(t, "out", tc.golden)
-			l, _, _ := newLocal(t, string(src))
+			l, file, _ := newLocal(t, string(src))
 			ctx := context.Background()
 			var st State
 			for run := range 2 {
@@ -121,7 +121,7 @@ func TestRegistryGoldenThroughLocal(t *testing.T) {
 				if wantAction := []string{ActionOpened, ActionUnchanged}[run]; res.Action != wantAction {
 					t.Fatalf("run %d: %s, want %s", run, res.Action, wantAction)
 				}
-				got, err := os.ReadFile(l.proposalPath())
+				got, err := os.ReadFile(l.proposalPath(file))
 				if err != nil || !bytes.Equal(got, want) {
 					t.Fatalf("run %d: proposal differs from the golden file (%v):\n%s", run, err, got)
 				}
