@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -45,9 +46,10 @@ type fleetSnapshot struct {
 //
 // Bounded: a scrape reads the store at most once per ttl, however many
 // scrapes arrive (concurrent scrapes wait for the one read in flight), and
-// each read is bounded by fleetReadTimeout. Memory is one Summary per
-// cluster (never per claim). A failed read also counts as the period's
-// read, so a dead Redis is not hammered by scrapes.
+// waits for a read at most fleetReadTimeout; at most one read runs at a
+// time, even one past its timeout. Memory is one Summary per cluster
+// (never per claim). A failed read also counts as the period's read, so a
+// dead Redis is not hammered by scrapes.
 //
 // On a failed read the collector keeps serving the last good values, with
 // msc_fleet_store_up 0: last-seen timestamps keep ageing, so the
@@ -58,11 +60,14 @@ type fleetCollector struct {
 	now func() time.Time
 	ttl time.Duration
 	log *slog.Logger
+	// timeout bounds one read of the store (fleetReadTimeout).
+	timeout time.Duration
 
 	mu       sync.Mutex
 	readAt   time.Time // last read attempt; zero before the first
 	last     *fleetSnapshot
 	lastFail bool
+	reading  bool // a read runs, maybe past its timeout
 }
 
 // newFleetCollector returns a collector reading st at most once per ttl
@@ -72,7 +77,7 @@ func newFleetCollector(st *store.Store, now func() time.Time, ttl time.Duration,
 	if ttl <= 0 {
 		ttl = DefaultFleetCacheTTL
 	}
-	return &fleetCollector{st: st, now: now, ttl: ttl, log: log}
+	return &fleetCollector{st: st, now: now, ttl: ttl, log: log, timeout: fleetReadTimeout}
 }
 
 // Describe sends the descriptors of every fleet series.
@@ -110,6 +115,9 @@ func (c *fleetCollector) Collect(ch chan<- prometheus.Metric) {
 
 // snapshot returns the last good read and whether the latest attempt
 // succeeded, reading the store when the latest attempt is older than ttl.
+// The read runs aside and is waited for at most c.timeout, since the Redis
+// client's dial and handshake do not all honour the context; while a
+// timed-out read still runs, no second one starts.
 func (c *fleetCollector) snapshot() (*fleetSnapshot, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -118,19 +126,49 @@ func (c *fleetCollector) snapshot() (*fleetSnapshot, bool) {
 		return c.last, !c.lastFail
 	}
 	c.readAt = now
-	snap, err := c.read(now)
-	if err != nil {
+	if c.reading {
 		c.lastFail = true
-		c.log.Warn("fleet metrics: read store", "err", err)
+		c.log.Warn("fleet metrics: read store", "err", "the previous read has not returned yet")
 		return c.last, false
 	}
-	c.last, c.lastFail = snap, false
-	return snap, true
+	c.reading = true
+	type result struct {
+		snap *fleetSnapshot
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		snap, err := c.read(now)
+		done <- result{snap, err}
+	}()
+	timer := time.NewTimer(c.timeout)
+	defer timer.Stop()
+	var r result
+	select {
+	case r = <-done:
+		c.reading = false
+	case <-timer.C:
+		// Let the read finish on its own; its result is stale by then.
+		go func() {
+			<-done
+			c.mu.Lock()
+			c.reading = false
+			c.mu.Unlock()
+		}()
+		r.err = fmt.Errorf("no answer within %s", c.timeout)
+	}
+	if r.err != nil {
+		c.lastFail = true
+		c.log.Warn("fleet metrics: read store", "err", r.err)
+		return c.last, false
+	}
+	c.last, c.lastFail = r.snap, false
+	return r.snap, true
 }
 
-// read reads the summaries and generations once, within fleetReadTimeout.
+// read reads the summaries and generations once, within c.timeout.
 func (c *fleetCollector) read(now time.Time) (*fleetSnapshot, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), fleetReadTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
 	sums, err := c.st.Summaries(ctx)
 	if err != nil {
@@ -143,6 +181,7 @@ func (c *fleetCollector) read(now time.Time) (*fleetSnapshot, error) {
 	return &fleetSnapshot{sums: sums, gen: gen, reconciled: rec, at: now}, nil
 }
 
+// boolFloat is 1 for true, 0 for false: a gauge's truth value.
 func boolFloat(b bool) float64 {
 	if b {
 		return 1
@@ -150,6 +189,7 @@ func boolFloat(b bool) float64 {
 	return 0
 }
 
+// unixSeconds is t in Unix seconds with sub-second precision.
 func unixSeconds(t time.Time) float64 {
 	return float64(t.UnixNano()) / 1e9
 }

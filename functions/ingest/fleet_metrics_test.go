@@ -2,7 +2,9 @@ package ingest
 
 import (
 	"context"
+	"io"
 	"log/slog"
+	"net"
 	"regexp"
 	"strconv"
 	"strings"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/stuttgart-things/machinery-status-collector/shared/redistest"
 	"github.com/stuttgart-things/machinery-status-collector/shared/status"
@@ -223,6 +226,63 @@ func TestFleetMetricsDownFromStart(t *testing.T) {
 	e.redis.Stop()
 	if got := e.scrape(t); got != "msc_fleet_store_up 0\n" {
 		t.Fatalf("scrape:\n%s", got)
+	}
+}
+
+// A Redis that accepts connections but never answers costs a scrape at
+// most the read timeout, not a hung /metrics.
+func TestFleetMetricsReadIsBounded(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var conns []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c) // held open, never answered
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	rdb := redis.NewClient(&redis.Options{Addr: ln.Addr().String(), MaxRetries: -1})
+	t.Cleanup(func() { rdb.Close() })
+	clock := &fleetClock{t: time.Now()}
+	c := newFleetCollector(store.New(rdb, ""), clock.now, time.Second, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	c.timeout = 300 * time.Millisecond
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(c)
+	start := time.Now()
+	n, err := testutil.GatherAndCount(reg, "msc_fleet_store_up")
+	if took := time.Since(start); err != nil || n != 1 || took > 2*time.Second {
+		t.Fatalf("scrape of a silent Redis: %d series, %v, took %v (read timeout 300ms)", n, err, took)
+	}
+	if v := testutil.ToFloat64(c); v != 0 {
+		t.Fatalf("msc_fleet_store_up = %v, want 0", v)
+	}
+	// The hung read still runs: the next period starts no second one.
+	clock.add(time.Second)
+	_, up := c.snapshot()
+	c.mu.Lock()
+	reading := c.reading
+	c.mu.Unlock()
+	mu.Lock()
+	opened := len(conns)
+	mu.Unlock()
+	if up || !reading || opened != 1 {
+		t.Fatalf("next period: up=%v reading=%v, %d connections; want a failure without a second read on one connection", up, reading, opened)
 	}
 }
 
