@@ -11,8 +11,7 @@ TESTFLAGS ?= -race -count=1 -timeout 45m
 
 COMMANDS := collector:./functions/collector/cmd ingest:./functions/ingest/cmd reconcile:./functions/reconcile/cmd agent:./agent/cmd
 
-.PHONY: all build run run-agent flip-claim test bench lint redis-server test-deps kube-apiserver chromium gnu-time
-
+.PHONY: all build run run-agent flip-claim test test-long bench lint redis-server promtool chromium gnu-time test-deps kube-apiserver
 
 all: lint test
 
@@ -44,6 +43,11 @@ flip-claim:
 test: test-deps
 	$(GO) test $(TESTFLAGS) ./...
 
+## test-long: the same tests with the long fault windows (MSC_TEST_LONG=1):
+## a 30 s collector outage, a longer fleet churn
+test-long: test-deps
+	MSC_TEST_LONG=1 $(GO) test $(TESTFLAGS) ./...
+
 ## bench: benchmarks against baselines measured in the same run, as one
 ## markdown report on stdout and in .cache/bench/report.md (hack/benchreport)
 bench: redis-server kube-apiserver gnu-time
@@ -54,7 +58,7 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-test-deps: redis-server kube-apiserver chromium
+test-deps: redis-server promtool chromium kube-apiserver
 
 ## redis-server: install Debian's redis-server (and redis-benchmark) when missing
 redis-server:
@@ -69,6 +73,11 @@ chromium:
 ## gnu-time: install GNU time (/usr/bin/time), which measures the reconcile process's peak RSS in make bench
 gnu-time:
 	@test -x /usr/bin/time || { echo "installing time"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null; }
+
+## promtool: install Debian's prometheus package (it ships promtool) when missing, for the alert rules' tests
+promtool:
+	@command -v promtool >/dev/null || \
+		{ echo "installing promtool (Debian package prometheus)"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
 
 ## kube-apiserver: build kube-apiserver into .cache/bin once (~10-20 min cold) and install etcd, for the agent's end-to-end tests
 kube-apiserver:

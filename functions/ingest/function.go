@@ -82,6 +82,9 @@ func New(opts Options) *Function {
 		opts.Registerer, opts.Gatherer = reg, reg
 	}
 	f := &Function{opts: opts, log: opts.Logger, metrics: newMetrics(opts.Registerer)}
+	if opts.Store != nil {
+		opts.Registerer.MustRegister(newFleetCollector(opts.Store, opts.Now, DefaultFleetCacheTTL, opts.Logger))
+	}
 	f.tokens.Store(&opts.Tokens)
 	f.handler = f.routes()
 	return f

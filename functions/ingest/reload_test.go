@@ -33,13 +33,13 @@ func TestTokensFileReload(t *testing.T) {
 		t.Fatal("initial tokens not in force")
 	}
 	// A broken file keeps the old tokens.
-	os.WriteFile(path, []byte("b=short\n"), 0o600)
+	replaceFile(t, path, "b=short\n")
 	waitLog(t, e, "does not parse")
 	if post(tokenA, "a") != 200 {
 		t.Fatal("a broken tokens file dropped the working tokens")
 	}
 	// Rotate: b added, a removed; the static wildcard stays.
-	os.WriteFile(path, []byte("b="+tokenB+"\n"), 0o600)
+	replaceFile(t, path, "b="+tokenB+"\n")
 	waitLog(t, e, "INGEST_TOKENS_FILE reloaded")
 	if post(tokenB, "b") != 200 || post(tokenA, "a") != 401 || post(tokenAll, "a") != 200 {
 		t.Fatal("reloaded tokens not in force")
@@ -48,6 +48,20 @@ func TestTokensFileReload(t *testing.T) {
 		if strings.Contains(e.log.String(), tok) {
 			t.Fatalf("log holds a token: %s", e.log.String())
 		}
+	}
+}
+
+// replaceFile swaps path's content in one rename, as Kubernetes updates a
+// mounted Secret: a plain rewrite lets the watcher read the truncated,
+// empty file in between, which parses (no tokens) and is loaded.
+func replaceFile(t *testing.T, path, content string) {
+	t.Helper()
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -12,19 +13,45 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
-// buildCmd compiles functions/reconcile/cmd once per test binary.
+// The command, built once per test binary into cmdDir (removed by TestMain).
+var (
+	cmdOnce sync.Once
+	cmdDir  string
+	cmdBin  string
+	cmdErr  error
+)
+
+// TestMain removes the command built by buildCmd after the tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if cmdDir != "" {
+		_ = os.RemoveAll(cmdDir)
+	}
+	os.Exit(code)
+}
+
+// buildCmd compiles functions/reconcile/cmd once per test binary: every
+// test that runs the command shares the build.
 func buildCmd(t testing.TB) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "reconcile")
-	out, err := exec.Command("go", "build", "-o", bin, "./cmd").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build ./cmd: %v\n%s", err, out)
+	cmdOnce.Do(func() {
+		if cmdDir, cmdErr = os.MkdirTemp("", "reconcile-cmd-"); cmdErr != nil {
+			return
+		}
+		cmdBin = filepath.Join(cmdDir, "reconcile")
+		if out, err := exec.Command("go", "build", "-o", cmdBin, "./cmd").CombinedOutput(); err != nil {
+			cmdErr = fmt.Errorf("go build ./cmd: %v\n%s", err, out)
+		}
+	})
+	if cmdErr != nil {
+		t.Fatal(cmdErr)
 	}
-	return bin
+	return cmdBin
 }
 
 func (e *env) cmdEnv(extra ...string) []string {

@@ -35,9 +35,8 @@ import (
 const (
 	clusterCount = 3
 	claimCount   = 1000
-	// churnFor is how long statuses change while faults are injected;
-	// churnRate bounds the status patches per second of all writers.
-	churnFor     = 40 * time.Second
+	// churnRate bounds the status patches per second of all writers
+	// (churnFor, below, is how long they write).
 	churnRate    = 80
 	churnWriters = 4
 	churnSeed    = 20261125
@@ -58,6 +57,16 @@ const (
 	regPath  = "registry/claims.yaml"
 	prBranch = "machinery-status-collector/registry"
 )
+
+// churnFor is how long statuses change while faults are injected: 20 s
+// by default, 40 s with MSC_TEST_LONG=1 (make test-long). The fault
+// timeline stretches with it; each outage keeps its own length.
+func churnFor() time.Duration {
+	if os.Getenv("MSC_TEST_LONG") == "1" {
+		return 40 * time.Second
+	}
+	return 20 * time.Second
+}
 
 // churnMessages are Ready messages the writers pick from; "" makes the
 // agent send "Ready=<status>". Some need quoting in YAML.
@@ -166,7 +175,7 @@ func TestFleetUnderFaults(t *testing.T) {
 	// while the faults below hit every component; a ticker fires both
 	// reconcile replicas at once.
 	churnStart := time.Now()
-	churnEnd := churnStart.Add(churnFor)
+	churnEnd := churnStart.Add(churnFor())
 	var updates, recreated atomic.Int64
 	var writers sync.WaitGroup
 	for w := range churnWriters {
@@ -226,38 +235,39 @@ func TestFleetUnderFaults(t *testing.T) {
 			faults = append(faults, "agent "+c.name+": stopped, down "+agentOutage.String()+", restarted")
 		}
 	}
+	// at is in fortieths of the churn: the schedule of the 40 s churn.
 	timeline := []struct {
-		at time.Duration
+		at int
 		do func()
 	}{
-		{3 * time.Second, func() {
+		{3, func() {
 			inject("github: 502 twice on POST trees, 500 on GET ref",
 				githubfake.Fault{Kind: githubfake.ServerError, Status: 502, Method: "POST", Path: "/git/trees", Times: 2},
 				githubfake.Fault{Kind: githubfake.ServerError, Status: 500, Method: "GET", Path: "/git/ref"})
 		}},
-		{6 * time.Second, wipeRedis},
-		{10 * time.Second, func() {
+		{6, wipeRedis},
+		{10, func() {
 			inject("github: secondary rate limit (Retry-After 1s) on POST commits, 429 (Retry-After 1s)",
 				githubfake.Fault{Kind: githubfake.SecondaryRateLimit, Method: "POST", Path: "/git/commits", Wait: time.Second},
 				githubfake.Fault{Kind: githubfake.TooManyRequests, Wait: time.Second})
 		}},
-		{13 * time.Second, restartIngest},
-		{17 * time.Second, func() {
+		{13, restartIngest},
+		{17, func() {
 			inject("github: primary rate limit exhausted, reset in 2s",
 				githubfake.Fault{Kind: githubfake.PrimaryRateLimit, Wait: 2 * time.Second})
 		}},
-		{20 * time.Second, restartAgent(cs[1])},
-		{24 * time.Second, func() {
+		{20, restartAgent(cs[1])},
+		{24, func() {
 			inject("github: 503 on six calls in a row (one run fails), one connection reset",
 				githubfake.Fault{Kind: githubfake.ServerError, Status: 503, Times: 6},
 				githubfake.Fault{Kind: githubfake.ConnectionReset})
 		}},
-		{28 * time.Second, wipeRedis},
-		{32 * time.Second, restartIngest},
-		{35 * time.Second, restartAgent(cs[2])},
+		{28, wipeRedis},
+		{32, restartIngest},
+		{35, restartAgent(cs[2])},
 	}
 	for _, f := range timeline {
-		time.Sleep(time.Until(churnStart.Add(f.at))) // the fault schedule, not synchronisation
+		time.Sleep(time.Until(churnStart.Add(churnFor() * time.Duration(f.at) / 40))) // the fault schedule, not synchronisation
 		f.do()
 	}
 	writers.Wait()
