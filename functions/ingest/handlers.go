@@ -182,19 +182,13 @@ func outcomeName(o store.Outcome) string {
 	}
 }
 
-// getAllStatus lists every record of every cluster (a "*" token when auth is on).
+// getAllStatus lists every record of every cluster (a "*" token when auth
+// is on), streamed and optionally paged and filtered (see listRecords).
 func (f *Function) getAllStatus(w http.ResponseWriter, r *http.Request) {
 	if !f.authorize(w, r, AnyCluster) {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), f.opts.RequestTimeout)
-	defer cancel()
-	recs, err := f.opts.Store.AllRecords(ctx)
-	if err != nil {
-		f.storeFailed(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, recs)
+	f.listRecords(w, r, "")
 }
 
 // getClusterStatus lists one cluster's records; an unknown cluster has none.
@@ -207,14 +201,7 @@ func (f *Function) getClusterStatus(w http.ResponseWriter, r *http.Request) {
 	if !f.authorize(w, r, cluster) {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), f.opts.RequestTimeout)
-	defer cancel()
-	recs, err := f.opts.Store.ClusterRecords(ctx, cluster)
-	if err != nil {
-		f.storeFailed(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, recs)
+	f.listRecords(w, r, cluster)
 }
 
 // getClusters lists every cluster with its last-seen time and counts.
