@@ -77,18 +77,21 @@ func authError(err error) error {
 	return nil
 }
 
+// minPasswordLen keeps a placeholder or a guessable word out of use.
+const minPasswordLen = 16
+
 // PasswordFromEnv reads the Redis password from the file named by
 // REDIS_PASSWORD_FILE (a mounted Secret), without its trailing newline;
-// "" when the variable is unset. An unreadable or empty file is recorded
-// in e, without its content.
+// "" when the variable is unset. An unreadable file or a password shorter
+// than minPasswordLen is recorded in e, without the file's content.
 func PasswordFromEnv(e *config.Env) string {
 	b := e.File("REDIS_PASSWORD_FILE")
 	if b == nil {
 		return ""
 	}
 	pw := strings.TrimRight(string(b), "\r\n")
-	if pw == "" {
-		e.Fail("REDIS_PASSWORD_FILE", "%s is empty", e.Get("REDIS_PASSWORD_FILE"))
+	if len(pw) < minPasswordLen {
+		e.Fail("REDIS_PASSWORD_FILE", "the password in %s is shorter than %d characters", e.Get("REDIS_PASSWORD_FILE"), minPasswordLen)
 	}
 	return pw
 }

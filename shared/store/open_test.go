@@ -68,7 +68,8 @@ func TestPasswordFromEnv(t *testing.T) {
 	}{
 		{map[string]string{}, "", ""},
 		{map[string]string{"REDIS_PASSWORD_FILE": file("pw", "hunter2-password\n")}, "hunter2-password", ""},
-		{map[string]string{"REDIS_PASSWORD_FILE": file("empty", "\n")}, "", "REDIS_PASSWORD_FILE: " + filepath.Join(dir, "empty") + " is empty"},
+		{map[string]string{"REDIS_PASSWORD_FILE": file("empty", "\n")}, "", "REDIS_PASSWORD_FILE: the password in " + filepath.Join(dir, "empty") + " is shorter than 16 characters"},
+		{map[string]string{"REDIS_PASSWORD_FILE": file("short", "CHANGE-ME\n")}, "CHANGE-ME", "REDIS_PASSWORD_FILE: the password in " + filepath.Join(dir, "short") + " is shorter than 16 characters"},
 		{map[string]string{"REDIS_PASSWORD_FILE": filepath.Join(dir, "missing")}, "", "REDIS_PASSWORD_FILE: cannot read " + filepath.Join(dir, "missing") + ": no such file or directory"},
 	}
 	for _, tt := range tests {
