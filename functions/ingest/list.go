@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bufio"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/stuttgart-things/machinery-status-collector/shared/status"
 	"github.com/stuttgart-things/machinery-status-collector/shared/store"
@@ -17,6 +19,15 @@ import (
 
 // MaxPageLimit is the largest ?limit= a listing accepts.
 const MaxPageLimit = 10000
+
+// A streamed listing is bounded as a whole by maxListDuration, and each
+// flush of its buffer by listWriteWindow: the server's WriteTimeout, meant
+// for small answers, would cut a large answer however fast the client
+// reads, so each flush moves the write deadline instead.
+const (
+	maxListDuration = 10 * time.Minute
+	listWriteWindow = 30 * time.Second
+)
 
 // listQuery is a listing's query: ?limit=, ?cursor= and ?ready=.
 type listQuery struct {
@@ -108,7 +119,9 @@ func (f *Function) listRecords(w http.ResponseWriter, r *http.Request, cluster s
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	ctx, step := r.Context(), f.opts.RequestTimeout
+	ctx, cancel := context.WithTimeout(r.Context(), maxListDuration)
+	defer cancel()
+	step := f.opts.RequestTimeout
 	end, next := store.Position{}, false // end: the page's last record
 	if lq.limit > 0 {
 		n := 0
@@ -136,7 +149,7 @@ func (f *Function) listRecords(w http.ResponseWriter, r *http.Request, cluster s
 			w.Header().Set("Link", nextLink(r, lq, end))
 		}
 	}
-	out := &arrayWriter{w: w}
+	out := &arrayWriter{w: w, rc: http.NewResponseController(w)}
 	err = f.opts.Store.Walk(ctx, cluster, lq.after, step, func(p store.Position, js string) bool {
 		if lq.limit > 0 && end.Before(p) {
 			return false
@@ -181,6 +194,7 @@ func nextLink(r *http.Request, lq listQuery, end store.Position) string {
 // can still be answered with a 503.
 type arrayWriter struct {
 	w       http.ResponseWriter
+	rc      *http.ResponseController
 	buf     *bufio.Writer
 	started bool // the header and part of the body were sent
 	n       int
@@ -216,6 +230,9 @@ func (a *arrayWriter) close() error {
 type startedWriter struct{ a *arrayWriter }
 
 func (s startedWriter) Write(b []byte) (int, error) {
+	// Not every ResponseWriter supports deadlines (httptest's recorder);
+	// the server's own WriteTimeout holds then.
+	_ = s.a.rc.SetWriteDeadline(time.Now().Add(listWriteWindow))
 	if !s.a.started {
 		s.a.started = true
 		s.a.w.Header()["Content-Type"] = jsonContentType
