@@ -9,6 +9,7 @@ import (
 
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"runtime"
 	"strings"
@@ -332,5 +333,46 @@ func TestListingUnavailable(t *testing.T) {
 		if code != 503 || hdr.Get("Retry-After") == "" || hdr.Get("Link") != "" {
 			t.Errorf("GET %s with Redis down = %d %v %s", path, code, hdr, body)
 		}
+	}
+}
+
+// blockingWriter is a ResponseWriter whose first body write waits for
+// release, so a test can break Redis in the middle of a streamed answer.
+type blockingWriter struct {
+	header  http.Header
+	code    int
+	started chan struct{}
+	release chan struct{}
+	once    sync.Once
+}
+
+func (b *blockingWriter) Header() http.Header  { return b.header }
+func (b *blockingWriter) WriteHeader(code int) { b.code = code }
+func (b *blockingWriter) Write(p []byte) (int, error) {
+	b.once.Do(func() { close(b.started); <-b.release })
+	return len(p), nil
+}
+
+// Redis failing after the 200 and part of the array went out cannot turn
+// into a 503 any more: the handler aborts the response (the server then
+// cuts the connection), so no client takes the partial array for a whole
+// one, and the log says so.
+func TestListingAbortsWhenRedisFailsMidStream(t *testing.T) {
+	e := newEnv(t, "")
+	fleet{clusters: 1, perCluster: 600}.load(t, e)
+	w := &blockingWriter{header: http.Header{}, started: make(chan struct{}), release: make(chan struct{})}
+	aborted := make(chan any, 1)
+	go func() {
+		defer func() { aborted <- recover() }()
+		e.fn.ServeHTTP(w, httptest.NewRequest("GET", "/api/v1/status/c0", nil))
+	}()
+	<-w.started
+	e.redis.Stop()
+	close(w.release)
+	if v := <-aborted; v != http.ErrAbortHandler {
+		t.Fatalf("handler ended with %v, want panic(http.ErrAbortHandler)", v)
+	}
+	if w.code != 200 || !strings.Contains(e.log.String(), "listing failed after the answer started; aborting the response") {
+		t.Fatalf("code %d, log:\n%s", w.code, e.log.String())
 	}
 }
