@@ -80,6 +80,11 @@ func TestDryRunRejectsMisspeltFields(t *testing.T) {
 			`failed to create typed patch object (machinery-status-collector/redis; apps/v1, Kind=StatefulSet): .spec.volumeClaimTemplates[0].spec.accesModes: field not declared in schema`,
 		},
 		{
+			baseDir, "networking.k8s.io/v1 NetworkPolicy machinery-status-collector/redis",
+			[]any{"spec"}, "policyTypes", "policyType", viaApply, "Strict",
+			`failed to create typed patch object (machinery-status-collector/redis; networking.k8s.io/v1, Kind=NetworkPolicy): .spec.policyType: field not declared in schema`,
+		},
+		{
 			agentDir, "apps/v1 Deployment machinery-status-collector/machinery-status-agent",
 			[]any{"spec", "template", "spec", "containers", 0}, "readinessProbe", "readynessProbe", viaCreate, "Strict",
 			`Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.template.spec.containers[0].readynessProbe"`,

@@ -214,6 +214,7 @@ var filledSecrets = secretValues{
 	"github-token":    {"token": "github_pat_0123456789abcdefghij"},
 	"ingest-tokens":   {"tokens": "hub=0123456789abcdef0123456789abcdef\n"},
 	"collector-token": {"token": "0123456789abcdef0123456789abcdef"},
+	"redis-password":  {"password": "0123456789abcdef0123456789abcdef"},
 }
 
 // containerEnv resolves the environment a container starts with: literal
@@ -386,8 +387,8 @@ func checkConfig(t testing.TB, main string, env map[string]string) string {
 
 // wantEnv is every variable each workload sets, by overlay.
 var wantEnv = func() map[string]map[string][]string {
-	ingestEnv := []string{"INGEST_TOKENS_FILE", "LOG_FORMAT", "LOG_LEVEL", "REDIS_URL"}
-	reconcileEnv := []string{"GITHUB_TOKEN", "LOG_FORMAT", "LOG_LEVEL", "RECONCILE_TIMEOUT", "REDIS_URL",
+	ingestEnv := []string{"INGEST_TOKENS_FILE", "LOG_FORMAT", "LOG_LEVEL", "REDIS_PASSWORD_FILE", "REDIS_URL"}
+	reconcileEnv := []string{"GITHUB_TOKEN", "LOG_FORMAT", "LOG_LEVEL", "RECONCILE_TIMEOUT", "REDIS_PASSWORD_FILE", "REDIS_URL",
 		"REGISTRY_ADD_MISSING", "REGISTRY_BASE_BRANCH", "REGISTRY_FILE_PATH", "REGISTRY_PR_BRANCH",
 		"REGISTRY_PR_LABELS", "REGISTRY_REPO_NAME", "REGISTRY_REPO_OWNER"}
 	agentEnv := []string{"CLUSTER_NAME", "COLLECTOR_TOKEN_FILE", "COLLECTOR_URL", "LOG_LEVEL"}
@@ -513,6 +514,9 @@ func TestSecretTemplates(t *testing.T) {
 	want := "INGEST_TOKENS_FILE: line 1: token for cluster hub is shorter than 16 characters"
 	if !strings.Contains(msg, want) {
 		t.Fatalf("ingest with the unedited ingest-tokens template:\ngot  %q\nwant an error containing %q", msg, want)
+	}
+	if pw := regexp.MustCompile(`REDIS_PASSWORD_FILE: the password in \S+/redis-password/password is shorter than 16 characters`); !pw.MatchString(msg) {
+		t.Fatalf("ingest with the unedited redis-password template:\ngot  %q\nwant an error matching %s", msg, pw)
 	}
 	t.Logf("unedited template refused: %s", msg)
 }

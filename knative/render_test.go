@@ -113,6 +113,7 @@ var (
 	}
 	baseObjects = []string{
 		"apps/v1 StatefulSet machinery-status-collector/redis",
+		"networking.k8s.io/v1 NetworkPolicy machinery-status-collector/redis",
 		"v1 ConfigMap machinery-status-collector/collector-config-<hash>",
 		"v1 ConfigMap machinery-status-collector/reconcile-config-<hash>",
 		"v1 Namespace machinery-status-collector",
@@ -136,6 +137,7 @@ var (
 			"v1 Secret machinery-status-collector/collector-token",
 			"v1 Secret machinery-status-collector/github-token",
 			"v1 Secret machinery-status-collector/ingest-tokens",
+			"v1 Secret machinery-status-collector/redis-password",
 		},
 	}
 )
@@ -211,6 +213,7 @@ func TestManifestFields(t *testing.T) {
 		cron          = "batch/v1 CronJob machinery-status-collector/reconcile"
 		ingestDeploy  = "apps/v1 Deployment machinery-status-collector/ingest"
 		redisSts      = "apps/v1 StatefulSet machinery-status-collector/redis"
+		redisNetpol   = "networking.k8s.io/v1 NetworkPolicy machinery-status-collector/redis"
 		agentDeploy   = "apps/v1 Deployment machinery-status-collector/machinery-status-agent"
 		agentBinding  = "rbac.authorization.k8s.io/v1 ClusterRoleBinding machinery-status-agent"
 		agentRole     = "rbac.authorization.k8s.io/v1 ClusterRole machinery-status-agent"
@@ -251,6 +254,17 @@ func TestManifestFields(t *testing.T) {
 		// Redis keeps its data on a claimed volume.
 		{baseDir, redisSts, []any{"spec", "volumeClaimTemplates", 0, "metadata", "name"}, `"data"`},
 		{baseDir, redisSts, at(podContainer, "volumeMounts", 0), `{"mountPath":"/data","name":"data"}`},
+		// Redis refuses writes when full instead of being OOM-killed (384 MiB
+		// of its 512 MiB limit) and requires the redis-password Secret.
+		{baseDir, redisSts, at(podContainer, "args"), `["redis-server","--appendonly","yes","--dir","/data","--maxmemory","384mb","--maxmemory-policy","noeviction","--requirepass","$(REDISCLI_AUTH)"]`},
+		{baseDir, redisSts, at(podContainer, "env"), `[{"name":"REDISCLI_AUTH","valueFrom":{"secretKeyRef":{"key":"password","name":"redis-password"}}}]`},
+		{baseDir, redisSts, at(podContainer, "resources", "limits", "memory"), `"512Mi"`},
+		{baseDir, redisNetpol, []any{"spec"}, `{"ingress":[{"from":[{"podSelector":{"matchExpressions":[{"key":"app.kubernetes.io/name","operator":"In","values":["ingest","reconcile"]}]}}],"ports":[{"port":6379,"protocol":"TCP"}]}],"podSelector":{"matchLabels":{"app.kubernetes.io/name":"redis"}},"policyTypes":["Ingress"]}`},
+		// The functions read the Redis password from the mounted Secret.
+		{overlayKnative, ingestKsvc, at(ksvcSpec, "volumes", 1, "secret", "secretName"), `"redis-password"`},
+		{overlayKnative, reconcileKsvc, at(ksvcSpec, "volumes", 0, "secret", "secretName"), `"redis-password"`},
+		{overlayCronJob, ingestDeploy, []any{"spec", "template", "spec", "volumes", 1, "secret", "secretName"}, `"redis-password"`},
+		{overlayCronJob, cron, []any{"spec", "jobTemplate", "spec", "template", "spec", "volumes", 0, "secret", "secretName"}, `"redis-password"`},
 		// The agent: its own ServiceAccount, bound in the namespace kustomize set.
 		{agentDir, agentDeploy, []any{"spec", "template", "spec", "serviceAccountName"}, `"machinery-status-agent"`},
 		{agentDir, agentDeploy, at(podContainer, "image"), `"ko://` + modulePath + `/agent/cmd"`},

@@ -119,6 +119,18 @@ func (c *Controller) deliver(ctx context.Context, keys []claim.Key) {
 				"claim", items[0].key.String(), "error", err)
 			pending = c.reject(pending, 0)
 			continue
+		case se != nil && se.LimitReached():
+			// Permanent until an operator acts: drop these claims, unacked,
+			// so they go out again when they change or at the next resync,
+			// instead of retrying the refused batch in a loop.
+			c.opts.Metrics.Send(metrics.ResultRejected, res.Bytes)
+			c.setLastErr(err)
+			c.log.Error("collector is at its claim limit for this cluster; these claims are not stored until they change or the next resync",
+				"collectorError", se.Message, "dropped", n,
+				"hint", "raise INGEST_MAX_CLAIMS_PER_CLUSTER on the collector, or watch fewer claims")
+			c.done(pending[:n])
+			pending = pending[n:]
+			continue
 		case se != nil && se.StatusCode == http.StatusBadRequest && se.Item >= 0 && se.Item < n:
 			// The batch is all-or-nothing: drop the claim the collector
 			// named and resend the rest at once.

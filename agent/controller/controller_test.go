@@ -244,6 +244,31 @@ func TestAuthErrorKeepsStatuses(t *testing.T) {
 	eventually(t, 2*time.Second, "stored after the fix", func() bool { _, m := col.snapshot(); return len(m) == 1 })
 }
 
+// A 409 (the cluster is at the collector's claim limit) drops the batch's
+// claims after one request, without retrying; a later change sends again.
+func TestClaimLimitIsNotRetried(t *testing.T) {
+	src, col := newSource(), newCollector()
+	k := src.put(mkClaim("a", "True", "ok"))
+	col.setFail(func(n int, _ []status.Record) error {
+		if n == 1 {
+			return &sender.Error{StatusCode: http.StatusConflict, Message: "cluster c1 holds 2 claims; 1 new ones would exceed the limit of 2 claims per cluster", Item: -1}
+		}
+		return nil
+	})
+	c := start(t, src, col, Options{})
+	c.Changed(k)
+	eventually(t, 2*time.Second, "refused attempt", func() bool { n, _ := col.snapshot(); return n >= 1 })
+	// Within many backoff periods (Base 5ms, Max 50ms) no retry comes.
+	eventually(t, 2*time.Second, "claim dropped from the queue", func() bool { return c.QueueLen() == 0 && c.InFlight() == 0 })
+	time.Sleep(200 * time.Millisecond) // observing absence: no retry may come in 4 Max backoffs
+	if n, m := col.snapshot(); n != 1 || len(m) != 0 {
+		t.Fatalf("after a 409: %d requests, %d stored; want 1 request and nothing stored", n, len(m))
+	}
+	src.put(mkClaim("a", "False", "changed"))
+	c.Changed(k)
+	eventually(t, 2*time.Second, "stored after a change", func() bool { _, m := col.snapshot(); return len(m) == 1 })
+}
+
 func TestRejectedItemDoesNotBlockOthers(t *testing.T) {
 	src, col := newSource(), newCollector()
 	var keys []claim.Key

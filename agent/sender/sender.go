@@ -168,6 +168,12 @@ func (e *Error) Auth() bool {
 	return e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden
 }
 
+// LimitReached reports a 409: the collector holds as many claims of this
+// cluster as INGEST_MAX_CLAIMS_PER_CLUSTER allows and refused the batch
+// because it adds claims. Resending it cannot help until an operator
+// raises the limit or claims go away.
+func (e *Error) LimitReached() bool { return e.StatusCode == http.StatusConflict }
+
 var itemPath = regexp.MustCompile(`items\[(\d+)\]`)
 
 // newError describes a non-200 answer from its status, Retry-After and

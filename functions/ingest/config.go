@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/stuttgart-things/machinery-status-collector/shared/config"
+	"github.com/stuttgart-things/machinery-status-collector/shared/store"
 )
 
 // Config is the ingest's part of the environment.
@@ -16,6 +17,9 @@ type Config struct {
 	MaxItems       int    // INGEST_MAX_ITEMS
 	MaxBodyBytes   int64  // INGEST_MAX_BODY_BYTES
 	RequestTimeout time.Duration
+
+	MaxInFlightBytes    int64 // INGEST_MAX_INFLIGHT_BYTES
+	MaxClaimsPerCluster int   // INGEST_MAX_CLAIMS_PER_CLUSTER
 }
 
 // --help lists what ConfigFromEnv reads.
@@ -30,6 +34,8 @@ func ConfigFromEnv(e *config.Env) Config {
 		MaxBodyBytes:   int64(e.Int("INGEST_MAX_BODY_BYTES", DefaultMaxBodyBytes, 1024, 256<<20)),
 		RequestTimeout: e.Duration("INGEST_REQUEST_TIMEOUT", 10*time.Second, 100*time.Millisecond),
 	}
+	c.MaxInFlightBytes = int64(e.Int("INGEST_MAX_INFLIGHT_BYTES", DefaultMaxInFlightBytes, 1<<20, 1<<30))
+	c.MaxClaimsPerCluster = e.Int("INGEST_MAX_CLAIMS_PER_CLUSTER", store.DefaultClaimLimit, 1, 10_000_000)
 	if v := e.Get("INGEST_TOKENS"); v != "" {
 		t, err := ParseTokens([]byte(v))
 		if err != nil {

@@ -17,6 +17,10 @@ import (
 const (
 	DefaultMaxItems     = 1000
 	DefaultMaxBodyBytes = 4 << 20
+	// DefaultMaxInFlightBytes: four full batches at once. Decoding and
+	// encoding a batch takes a few times its body, so this keeps a burst
+	// of large batches well inside the ingest's 256Mi memory limit.
+	DefaultMaxInFlightBytes = 16 << 20
 )
 
 // Options are the dependencies and limits of a Function.
@@ -38,6 +42,9 @@ type Options struct {
 	// StaleAfter: the status page marks a cluster not seen for longer as
 	// stale (DefaultStaleAfter when 0).
 	StaleAfter time.Duration
+	// MaxInFlightBytes caps the body bytes of writes being served at once
+	// (DefaultMaxInFlightBytes when 0); a write beyond it answers 503.
+	MaxInFlightBytes int64
 }
 
 // DefaultStaleAfter is two of the agent's default resync periods (10m):
@@ -52,6 +59,8 @@ type Function struct {
 	log     *slog.Logger
 	metrics *metrics
 	handler http.Handler
+	// inFlight is the body bytes reserved by writes being served.
+	inFlight atomic.Int64
 }
 
 // New wires a Function from opts, filling defaults.
@@ -61,6 +70,9 @@ func New(opts Options) *Function {
 	}
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if opts.MaxInFlightBytes <= 0 {
+		opts.MaxInFlightBytes = DefaultMaxInFlightBytes
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()

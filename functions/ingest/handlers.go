@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/stuttgart-things/machinery-status-collector/shared/status"
@@ -67,9 +68,10 @@ type createdBody struct {
 // postStatus stores one seed-style update and answers 201 {"status":"created"}.
 func (f *Function) postStatus(w http.ResponseWriter, r *http.Request) {
 	granted, ok := f.authenticate(w, r)
-	if !ok {
+	if !ok || !f.reserve(w, r) {
 		return
 	}
+	defer f.release(r)
 	var rec status.Record
 	if err := f.readBody(w, r, func(b []byte) (err error) { rec, err = status.DecodeRecord(b); return err }); err != nil {
 		writeError(w, err.code, err.msg)
@@ -110,9 +112,10 @@ type batchBody struct {
 // postStatuses stores a batch for one cluster, whole or not at all.
 func (f *Function) postStatuses(w http.ResponseWriter, r *http.Request) {
 	granted, ok := f.authenticate(w, r)
-	if !ok {
+	if !ok || !f.reserve(w, r) {
 		return
 	}
+	defer f.release(r)
 	var b status.Batch
 	if err := f.readBody(w, r, func(body []byte) (err error) { b, err = status.DecodeBatch(body); return err }); err != nil {
 		writeError(w, err.code, err.msg)
@@ -181,9 +184,23 @@ func (f *Function) apply(w http.ResponseWriter, r *http.Request, recs []status.R
 	return res, true
 }
 
+// storeFailed answers a failed store call: 409 when the write would take
+// its cluster past the claim limit (resending cannot help), 503 with
+// Retry-After when Redis is full or unreachable. Nothing was stored.
 func (f *Function) storeFailed(w http.ResponseWriter, r *http.Request, err error) {
-	f.log.Error("status store failed", "request_id", RequestID(r.Context()), "err", err)
-	writeUnavailable(w, retryAfterSeconds)
+	var limit *store.ClaimLimitError
+	switch {
+	case errors.As(err, &limit):
+		f.log.Warn("claim limit reached", "request_id", RequestID(r.Context()), "err", err)
+		writeError(w, http.StatusConflict, limit.Error()+" (INGEST_MAX_CLAIMS_PER_CLUSTER); nothing was stored")
+	case errors.Is(err, store.ErrFull):
+		f.log.Error("status store is full", "request_id", RequestID(r.Context()), "err", err)
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds))
+		writeError(w, http.StatusServiceUnavailable, "status store is full (Redis maxmemory reached); nothing was stored, retry later")
+	default:
+		f.log.Error("status store failed", "request_id", RequestID(r.Context()), "err", err)
+		writeUnavailable(w, retryAfterSeconds)
+	}
 }
 
 func outcomeName(o store.Outcome) string {
@@ -197,19 +214,13 @@ func outcomeName(o store.Outcome) string {
 	}
 }
 
-// getAllStatus lists every record of every cluster (a "*" token when auth is on).
+// getAllStatus lists every record of every cluster (a "*" token when auth
+// is on), streamed and optionally paged and filtered (see listRecords).
 func (f *Function) getAllStatus(w http.ResponseWriter, r *http.Request) {
 	if !f.authorize(w, r, AnyCluster) {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), f.opts.RequestTimeout)
-	defer cancel()
-	recs, err := f.opts.Store.AllRecords(ctx)
-	if err != nil {
-		f.storeFailed(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, recs)
+	f.listRecords(w, r, "")
 }
 
 // getClusterStatus lists one cluster's records; an unknown cluster has none.
@@ -222,14 +233,7 @@ func (f *Function) getClusterStatus(w http.ResponseWriter, r *http.Request) {
 	if !f.authorize(w, r, cluster) {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), f.opts.RequestTimeout)
-	defer cancel()
-	recs, err := f.opts.Store.ClusterRecords(ctx, cluster)
-	if err != nil {
-		f.storeFailed(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, recs)
+	f.listRecords(w, r, cluster)
 }
 
 // getClusters lists every cluster with its last-seen time and counts.

@@ -122,3 +122,37 @@ func (f *Function) instrument(route string, next http.Handler) http.Handler {
 		rm.observe(sw.code, time.Since(start))
 	})
 }
+
+// reservation is the number of body bytes a write holds against
+// MaxInFlightBytes: its Content-Length, or the body limit when the length
+// is unknown (chunked) or above it (readBody refuses it then).
+func (f *Function) reservation(r *http.Request) int64 {
+	if r.ContentLength < 0 || r.ContentLength > f.opts.MaxBodyBytes {
+		return f.opts.MaxBodyBytes
+	}
+	return r.ContentLength
+}
+
+// reserve takes the request's body bytes from the process-wide in-flight
+// budget before the body is read, so concurrent writes cannot grow the
+// heap past it: a write that does not fit is shed at once with 503 and
+// Retry-After, and its body is never read. release gives the bytes back.
+func (f *Function) reserve(w http.ResponseWriter, r *http.Request) bool {
+	n := f.reservation(r)
+	for {
+		cur := f.inFlight.Load()
+		if cur+n > f.opts.MaxInFlightBytes && cur > 0 {
+			w.Header().Set("Retry-After", "1")
+			writeError(w, http.StatusServiceUnavailable, fmt.Sprintf(
+				"requests in flight hold %d body bytes; %d more would exceed the limit of %d (INGEST_MAX_INFLIGHT_BYTES), retry later",
+				cur, n, f.opts.MaxInFlightBytes))
+			return false
+		}
+		if f.inFlight.CompareAndSwap(cur, cur+n) {
+			return true
+		}
+	}
+}
+
+// release returns what reserve took for r.
+func (f *Function) release(r *http.Request) { f.inFlight.Add(-f.reservation(r)) }

@@ -31,6 +31,7 @@ func TestOpenAPIMatchesHandler(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := newEnv(t, "a="+tokenA+"\n*="+tokenAll, func(o *Options) { o.MaxItems = 1000; o.MaxBodyBytes = 1 << 20 })
+	e.store.SetClaimLimit(3)
 	batch := batchJSON("a", item("ns/one", "ok", "2026-11-25T10:00:00Z", `"uid":"u1"`, `"kind":"PostgreSQL.database.example.org"`, `"generation":2`))
 	cases := []struct {
 		name, method, path, token, ctype, body string
@@ -41,6 +42,11 @@ func TestOpenAPIMatchesHandler(t *testing.T) {
 		{"batch", "POST", "/api/v1/statuses", tokenA, "application/json", batch, 200, true},
 		{"list all", "GET", "/api/v1/status", tokenAll, "", "", 200, true},
 		{"list cluster", "GET", "/api/v1/status/a", tokenA, "", "", 200, true},
+		{"list page", "GET", "/api/v1/status?limit=1", tokenAll, "", "", 200, true},
+		{"list cluster page filtered", "GET", "/api/v1/status/a?limit=1&ready=True", tokenA, "", "", 200, true},
+		{"list bad limit", "GET", "/api/v1/status?limit=0", tokenAll, "", "", 400, false},
+		{"list bad ready", "GET", "/api/v1/status/a?ready=yes", tokenA, "", "", 400, false},
+		{"claim limit", "POST", "/api/v1/statuses", tokenA, "application/json", batchJSON("a", item("ns/x1", "m", "2026-11-25T10:00:00Z"), item("ns/x2", "m", "2026-11-25T10:00:00Z")), 409, true},
 		{"clusters", "GET", "/api/v1/clusters", tokenAll, "", "", 200, true},
 		{"healthz", "GET", "/healthz", "", "", "", 200, true},
 		{"readyz", "GET", "/readyz", "", "", "", 200, true},

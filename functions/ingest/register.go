@@ -55,9 +55,10 @@ func FromConfig(cfg Config, st *store.Store, log *slog.Logger, reg prometheus.Re
 	if cfg.Tokens.Len() == 0 {
 		log.Warn("no ingest tokens configured (INGEST_TOKENS, INGEST_TOKENS_FILE): the API accepts writes from anyone")
 	}
+	st.SetClaimLimit(cfg.MaxClaimsPerCluster)
 	return New(Options{
 		Store: st, Tokens: cfg.Tokens, MaxItems: cfg.MaxItems, MaxBodyBytes: cfg.MaxBodyBytes,
-		RequestTimeout: cfg.RequestTimeout, Logger: log,
+		RequestTimeout: cfg.RequestTimeout, Logger: log, MaxInFlightBytes: cfg.MaxInFlightBytes,
 		Version: buildinfo.Version, Commit: buildinfo.Commit(),
 		Registerer: reg, Gatherer: g,
 	})

@@ -30,10 +30,11 @@ func FromEnv[C any](name string, read func(*config.Env) C, redis func(C) (url, p
 	cfg := read(e)
 	url, prefix := redis(cfg)
 	store.RequireURL(e, url)
+	password := store.PasswordFromEnv(e)
 	if err := e.Err(); err != nil {
 		return Process[C]{}, fmt.Errorf("%s: %w", name, err)
 	}
-	st, err := store.Open(url, prefix)
+	st, err := store.OpenWithPassword(url, password, prefix)
 	if err != nil {
 		return Process[C]{}, fmt.Errorf("%s: %w", name, err)
 	}

@@ -1,10 +1,14 @@
 package bootstrap
 
 import (
+	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stuttgart-things/machinery-status-collector/shared/config"
+	"github.com/stuttgart-things/machinery-status-collector/shared/redistest"
 )
 
 type settings struct{ url, prefix, other string }
@@ -52,5 +56,34 @@ func TestFromEnvReportsTheSchemeInOnePass(t *testing.T) {
   REDIS_URL: scheme "http" not supported (use redis, rediss, unix, redis+sentinel or redis+cluster)`
 	if err == nil || err.Error() != want {
 		t.Fatalf("err =\n%v\nwant\n%s", err, want)
+	}
+}
+
+// The password comes from REDIS_PASSWORD_FILE; a wrong one fails the
+// start with an error naming the variable and not the password.
+func TestFromEnvRedisPassword(t *testing.T) {
+	const secret = "redis-password-for-bootstrap-test"
+	srv := redistest.StartWithPassword(t, secret)
+	file := filepath.Join(t.TempDir(), "password")
+	t.Setenv("REDIS_URL", srv.URL)
+	t.Setenv("OTHER", "x")
+	t.Setenv("REDIS_PASSWORD_FILE", file)
+	if err := os.WriteFile(file, []byte(secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p, err := FromEnv("fn", read, redisOf)
+	if err != nil {
+		t.Fatalf("right password: %v", err)
+	}
+	if err := p.Store.Ping(context.Background()); err != nil {
+		t.Fatalf("ping with the right password: %v", err)
+	}
+	if err := os.WriteFile(file, []byte("wrong-"+secret), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = FromEnv("fn", read, redisOf)
+	want := "fn: REDIS_PASSWORD_FILE: Redis refused the password; it differs from the one Redis was started with"
+	if err == nil || err.Error() != want {
+		t.Fatalf("wrong password: err = %v, want %s", err, want)
 	}
 }

@@ -34,6 +34,8 @@ type Server struct {
 	proc   *os.Process
 	exited chan error // receives the process's exit once
 	client *redis.Client
+
+	password string // requirepass; Client authenticates with it
 }
 
 // Start launches redis-server and stops it when the test ends. It fails
@@ -41,6 +43,14 @@ type Server struct {
 func Start(tb testing.TB) *Server {
 	tb.Helper()
 	return launch(tb, &Server{tb: tb, dir: tb.TempDir()})
+}
+
+// StartWithPassword launches redis-server with requirepass password;
+// Client authenticates with it, URL does not hold it.
+func StartWithPassword(tb testing.TB, password string) *Server {
+	tb.Helper()
+	s := &Server{tb: tb, dir: tb.TempDir(), password: password, extra: []string{"--requirepass", password}}
+	return launch(tb, s)
 }
 
 // StartCluster launches a one-node Redis Cluster that serves all 16384
@@ -122,7 +132,7 @@ func (s *Server) Client() *redis.Client {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.client == nil {
-		s.client = redis.NewClient(&redis.Options{Addr: s.Addr})
+		s.client = redis.NewClient(&redis.Options{Addr: s.Addr, Password: s.password})
 		s.tb.Cleanup(func() { s.client.Close() })
 	}
 	return s.client

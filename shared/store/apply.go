@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"strconv"
@@ -50,8 +51,10 @@ type Result struct {
 // group, the "since" key, set to receivedAt by the first write into an
 // empty Redis, and last the kinds key of each group (see kinds.go).
 // ARGV: receivedAt, number of groups, then per group: cluster name, n, and
-// n field/value pairs. The reply is one outcome letter per record, in
-// argument order, and the generation.
+// n field/value pairs, and last the claim limit per cluster (0: none). The
+// reply is one outcome letter per record, in argument order, and the
+// generation; a group that would take its cluster over the limit fails the
+// call with a "CLAIMLIMIT cluster held new limit" error, before any write.
 var applyScript = newScript(`
 local sub, byte = string.sub, string.byte
 local chunk = 1000
@@ -104,6 +107,21 @@ for gi = 1, groups do
     out[i] = res
   end
 ` + kindsDrop + `
+  -- Claim limit: count the fields this group adds, against HLEN, before
+  -- any write, so a refused batch leaves nothing behind.
+  local maxClaims = tonumber(ARGV[#ARGV])
+  if maxClaims > 0 then
+    local new, seen = 0, {}
+    for i = 1, n do
+      if not olds[i] and not seen[fields[i]] then seen[fields[i]] = true new = new + 1 end
+    end
+    -- A kind-less record a kinded one supersedes leaves the hash (dels).
+    new = new - #dels
+    local held = new > 0 and redis.call('HLEN', hkey) or 0
+    if held + new > maxClaims then
+      return redis.error_reply('CLAIMLIMIT ' .. cluster .. ' ' .. held .. ' ' .. new .. ' ' .. maxClaims)
+    end
+  end
   pending[gi] = {hkey, ckey, cluster, hset, delta, table.concat(out), xkey, xset, dels}
   a = a + 2 * n
 end
@@ -156,11 +174,12 @@ func (s *Store) Apply(ctx context.Context, receivedAt string, records []status.R
 		}
 		w.items[i] = item{cluster: r.Cluster, key: r.Key(), value: buf[start:len(buf):len(buf)]}
 	}
-	if err := s.commit.do(ctx, w, s.send); err != nil {
-		return Result{}, fmt.Errorf("store %d records: %w", len(records), err)
+	err := s.commit.do(ctx, w, s.send)
+	if err == nil {
+		err = w.err
 	}
-	if w.err != nil {
-		return Result{}, w.err
+	if err != nil {
+		return Result{}, fmt.Errorf("store %d records: %w", len(records), err)
 	}
 	return w.res, nil
 }
@@ -176,13 +195,30 @@ type write struct {
 	receivedAt string
 	items      []item
 	res        Result
-	err        error // this write alone was refused (*AmbiguousKindError)
+	err        error // this write alone failed: refused (*AmbiguousKindError), or its merged call was split
 }
 
-// send applies writes in one script call and fills in each write's result.
+// send applies writes in one script call. When the claim limit refuses a
+// merged call, each write is sent again alone, so only the writes of the
+// cluster over the limit fail (nothing was written by the refused call).
+func (s *Store) send(ctx context.Context, writes []*write) error {
+	err := s.sendOnce(ctx, writes)
+	var limit *ClaimLimitError
+	if len(writes) < 2 || !errors.As(err, &limit) {
+		return err
+	}
+	for _, w := range writes {
+		if err := s.sendOnce(ctx, []*write{w}); err != nil {
+			w.err = err
+		}
+	}
+	return nil
+}
+
+// sendOnce applies writes in one script call and fills in each write's result.
 // Items are grouped by cluster, keeping their order within a group, which
 // is also the order newer-wins sees duplicates in.
-func (s *Store) send(ctx context.Context, writes []*write) error {
+func (s *Store) sendOnce(ctx context.Context, writes []*write) error {
 	type ref = struct{ w, i int }
 	groups := map[string][]ref{}
 	var clusters []string
@@ -216,9 +252,10 @@ func (s *Store) send(ctx context.Context, writes []*write) error {
 	for _, c := range clusters {
 		keys = append(keys, s.k.kinds(c))
 	}
+	args = append(args, s.claimLimit.Load())
 	reply, err := applyScript.Run(ctx, s.rdb, keys, args...).Slice()
 	if err != nil {
-		return err
+		return scriptError(err)
 	}
 	if len(reply) == 3 {
 		return s.refuseAmbiguous(ctx, writes, order, reply[2])

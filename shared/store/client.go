@@ -21,7 +21,11 @@ import (
 //	redis+cluster://host:port?addr=host2:port     Cluster (rediss+cluster:// for TLS)
 //
 // Errors never echo the URL, which may hold a password.
-func NewClient(rawURL string) (redis.UniversalClient, error) {
+func NewClient(rawURL string) (redis.UniversalClient, error) { return newClient(rawURL, "") }
+
+// newClient is NewClient with a password from outside the URL (""
+// keeps the URL's, if any).
+func newClient(rawURL, password string) (redis.UniversalClient, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("REDIS_URL: not a URL")
@@ -33,6 +37,9 @@ func NewClient(rawURL string) (redis.UniversalClient, error) {
 		if err != nil {
 			return nil, fmt.Errorf("REDIS_URL: %s", redact(err, u))
 		}
+		if password != "" {
+			opts.Password = password
+		}
 		return redis.NewClient(opts), nil
 	case mode == "sentinel" && (scheme == "redis" || scheme == "rediss"):
 		u.Scheme = scheme
@@ -43,12 +50,18 @@ func NewClient(rawURL string) (redis.UniversalClient, error) {
 		if opts.MasterName == "" {
 			return nil, fmt.Errorf("REDIS_URL (sentinel): master_name query parameter is required")
 		}
+		if password != "" {
+			opts.Password = password
+		}
 		return redis.NewFailoverClient(opts), nil
 	case mode == "cluster" && (scheme == "redis" || scheme == "rediss"):
 		u.Scheme = scheme
 		opts, err := redis.ParseClusterURL(u.String())
 		if err != nil {
 			return nil, fmt.Errorf("REDIS_URL (cluster): %s", redact(err, u))
+		}
+		if password != "" {
+			opts.Password = password
 		}
 		return redis.NewClusterClient(opts), nil
 	}

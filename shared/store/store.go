@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -19,9 +20,10 @@ import (
 // concurrent use; all state lives in Redis, so any number of processes may
 // share one.
 type Store struct {
-	rdb    redis.UniversalClient
-	k      keys
-	commit committer
+	rdb        redis.UniversalClient
+	k          keys
+	commit     committer
+	claimLimit atomic.Int64 // claims per cluster; 0: none
 }
 
 // New returns a store over rdb whose keys start with prefix (DefaultPrefix
@@ -30,7 +32,9 @@ func New(rdb redis.UniversalClient, prefix string) *Store {
 	if prefix == "" {
 		prefix = DefaultPrefix
 	}
-	return &Store{rdb: rdb, k: keys{prefix: prefix}}
+	s := &Store{rdb: rdb, k: keys{prefix: prefix}}
+	s.SetClaimLimit(DefaultClaimLimit)
+	return s
 }
 
 // Client is the underlying Redis client.
