@@ -175,6 +175,11 @@ func (s *Store) Apply(ctx context.Context, receivedAt string, records []status.R
 		w.items[i] = item{cluster: r.Cluster, key: r.Key(), value: buf[start:len(buf):len(buf)]}
 	}
 	err := s.commit.do(ctx, w, s.send)
+	var amb *AmbiguousKindError
+	if err == nil && errors.As(w.err, &amb) {
+		// Bad input, not a store failure: the error names the item alone.
+		return Result{}, w.err
+	}
 	if err == nil {
 		err = w.err
 	}
