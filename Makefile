@@ -5,7 +5,10 @@ GO        ?= go
 CACHE     := $(CURDIR)/.cache
 BIN       := $(CURDIR)/bin
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS   := -X github.com/stuttgart-things/machinery-status-collector/shared/buildinfo.Version=$(VERSION)
+# The commit, with -dirty for local changes; empty outside git, where the
+# binary falls back to the toolchain's VCS stamp (shared/buildinfo).
+COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null)$(shell git rev-parse HEAD >/dev/null 2>&1 && ! git diff --quiet HEAD 2>/dev/null && echo -dirty)
+LDFLAGS   := -X github.com/stuttgart-things/machinery-status-collector/shared/buildinfo.Version=$(VERSION) -X github.com/stuttgart-things/machinery-status-collector/shared/buildinfo.Revision=$(COMMIT)
 # Every test runs with the race detector; -count=1 so results are never cached.
 TESTFLAGS ?= -race -count=1 -timeout 45m
 
