@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/stuttgart-things/machinery-status-collector/shared/status"
 	"github.com/stuttgart-things/machinery-status-collector/shared/store"
@@ -22,7 +21,7 @@ func (f *Function) authenticate(w http.ResponseWriter, r *http.Request) (string,
 	if tokens.Len() == 0 {
 		return AnyCluster, true
 	}
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	token, ok := bearerToken(r.Header.Get("Authorization"))
 	if !ok || token == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="machinery-status-collector"`)
 		writeError(w, http.StatusUnauthorized, "Authorization: Bearer token required")
