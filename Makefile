@@ -14,7 +14,7 @@ TESTFLAGS ?= -race -count=1 -timeout 45m
 
 COMMANDS := collector:./functions/collector/cmd ingest:./functions/ingest/cmd reconcile:./functions/reconcile/cmd agent:./agent/cmd
 
-.PHONY: all build run test bench lint redis-server test-deps kube-apiserver
+.PHONY: all build run run-ingest run-reconcile test bench lint redis-server test-deps kube-apiserver
 
 all: lint test
 
@@ -29,6 +29,16 @@ build:
 ## run: start the collector locally on COLLECTOR_PORT (default 8095)
 run:
 	$(GO) run -ldflags "$(LDFLAGS)" ./functions/collector/cmd
+
+## run-ingest: the ingest function alone under functions-framework on PORT
+## (default 8080); without REDIS_URL a throw-away redis-server on 127.0.0.1:6390
+run-ingest: redis-server
+	@LDFLAGS="$(LDFLAGS)" bash hack/run-function.sh ingest
+
+## run-reconcile: the reconcile function alone on PORT (default 8080; set
+## another beside run-ingest), triggered by CloudEvents; same Redis rule
+run-reconcile: redis-server
+	@LDFLAGS="$(LDFLAGS)" bash hack/run-function.sh reconcile
 
 ## test: install test dependencies, then run every test with -race
 test: test-deps
