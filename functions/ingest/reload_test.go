@@ -16,6 +16,12 @@ import (
 // INGEST_TOKENS) plus those of a tokens file holding initial, with the
 // file watched every interval until the test ends.
 func watchEnv(t *testing.T, initial string, interval time.Duration) (*env, string) {
+	return watchEnvStatic(t, "*="+tokenAll, initial, interval)
+}
+
+// watchEnvStatic is watchEnv with the static tokens given ("" for none,
+// the overlays' setup: INGEST_TOKENS_FILE alone).
+func watchEnvStatic(t *testing.T, staticTokens, initial string, interval time.Duration) (*env, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "tokens")
 	if err := os.WriteFile(path, []byte(initial), 0o600); err != nil {
@@ -25,7 +31,7 @@ func watchEnv(t *testing.T, initial string, interval time.Duration) (*env, strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	static, _ := ParseTokens([]byte("*=" + tokenAll))
+	static, _ := ParseTokens([]byte(staticTokens))
 	e := newEnv(t, "", func(o *Options) { o.Tokens = static.with(fileTokens) })
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -92,6 +98,22 @@ func TestTokensFileReload(t *testing.T) {
 		if strings.Contains(e.log.String(), tok) {
 			t.Fatalf("log holds a token: %s", e.log.String())
 		}
+	}
+}
+
+// TestTokensFileEmptiedAlone is the overlays' setup, INGEST_TOKENS_FILE
+// alone: emptying the file must not open the API.
+func TestTokensFileEmptiedAlone(t *testing.T) {
+	e, path := watchEnvStatic(t, "", "a="+tokenA+"\n", 2*time.Millisecond)
+	os.WriteFile(path, []byte("# rotated away\n"), 0o600)
+	waitLog(t, e, `"reason":"holds no token (an empty Secret would open the API)","tokensInForce":1`)
+	os.WriteFile(path, nil, 0o600)
+	waitLogCount(t, e, `"reason":"holds no token (an empty Secret would open the API)","tokensInForce":1`, 2)
+	if code := e.post("", "a"); code != 401 {
+		t.Fatalf("POST without a token after the file was emptied: %d", code)
+	}
+	if code, _, _ := e.do("GET", "/api/v1/status", "", "", ""); code != 401 {
+		t.Fatalf("GET without a token after the file was emptied: %d", code)
 	}
 }
 
