@@ -19,11 +19,13 @@ import (
 	"github.com/stuttgart-things/machinery-status-collector/shared/redistest"
 )
 
-// ingestBinary builds functions/ingest/cmd, the deployed binary.
-func ingestBinary(t *testing.T) string {
+// ingestBinary builds functions/ingest/cmd, the deployed binary, with
+// flags (such as the Makefile's -ldflags).
+func ingestBinary(t *testing.T, flags ...string) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "ingest")
-	if out, err := exec.Command("go", "build", "-o", bin, "./cmd").CombinedOutput(); err != nil {
+	args := append(append([]string{"build", "-o", bin}, flags...), "./cmd")
+	if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
 		t.Fatalf("go build ./cmd: %v\n%s", err, out)
 	}
 	return bin
@@ -71,7 +73,8 @@ func waitOutput(t *testing.T, out *syncWriter, want string) {
 // tokens unless INGEST_AUTH=none says so, and then warns.
 func TestStartRefusesAnOpenAPI(t *testing.T) {
 	r := redistest.Start(t)
-	bin := ingestBinary(t)
+	const bi = "github.com/stuttgart-things/machinery-status-collector/shared/buildinfo"
+	bin := ingestBinary(t, "-ldflags", "-X "+bi+".Version=v1.2.3 -X "+bi+".Revision=0123abcd")
 	empty := filepath.Join(t.TempDir(), "tokens")
 	os.WriteFile(empty, []byte("# no entries yet\n"), 0o600)
 	for _, tc := range []struct {
@@ -95,9 +98,18 @@ func TestStartRefusesAnOpenAPI(t *testing.T) {
 	}
 	port := freePort(t)
 	_, logs := runIngest(t, bin, "REDIS_URL="+r.URL, "PORT="+strconv.Itoa(port), "INGEST_AUTH=none")
-	waitOutput(t, logs, `"msg":"ingest listening","addr":"[::]:`+strconv.Itoa(port)+`","target":"ingest","auth":"open","tokens":0,"version":"dev","commit":"`)
+	waitOutput(t, logs, `"msg":"ingest listening","addr":"[::]:`+strconv.Itoa(port)+`","target":"ingest","auth":"open","tokens":0,"version":"v1.2.3","commit":"0123abcd"}`)
 	if !strings.Contains(logs.String(), `"level":"WARN","msg":"no ingest tokens configured`) {
 		t.Errorf("no warning about the open API:\n%s", logs.String())
+	}
+	resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(port) + "/version")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if want := `{"version":"v1.2.3","commit":"0123abcd"}` + "\n"; string(body) != want {
+		t.Errorf("/version = %q, want %q", body, want)
 	}
 }
 
