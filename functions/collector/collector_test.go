@@ -91,18 +91,7 @@ func TestLocalReconcile(t *testing.T) {
 	reg := filepath.Join(dir, "registry.yaml")
 	orig := "cluster-01:\n  - name: hacky\n    namespace: default\n    claimRef: default/hacky\n    statusMessage: unknown\n    lastCheckedAt: \"2026-01-01T00:00:00Z\"\n"
 	os.WriteFile(reg, []byte(orig), 0o644)
-	e := config.FromMap(map[string]string{"REGISTRY_FILE_PATH": reg, "REGISTRY_LOCAL_PR_DIR": filepath.Join(dir, "pr")})
-	cfg := ConfigFromEnv(e)
-	if err := e.Err(); err != nil {
-		t.Fatal(err)
-	}
-	c, err := New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	srv := httptest.NewServer(c.handler)
-	defer srv.Close()
+	srv := serveLocal(t, map[string]string{"REGISTRY_FILE_PATH": reg, "REGISTRY_LOCAL_PR_DIR": filepath.Join(dir, "pr")})
 	resp, err := http.Post(srv.URL+"/api/v1/statuses", "application/json", strings.NewReader(
 		`{"cluster":"cluster-01","items":[{"claimRef":"default/hacky","statusMessage":"Available","ready":"True","observedAt":"2026-11-25T10:00:00Z"}]}`))
 	if err != nil || resp.StatusCode != 200 {
@@ -202,21 +191,10 @@ func TestReconcileNeedsAWildcardToken(t *testing.T) {
 	dir := t.TempDir()
 	reg := filepath.Join(dir, "registry.yaml")
 	os.WriteFile(reg, []byte("cluster-01: []\n"), 0o644)
-	e := config.FromMap(map[string]string{
+	srv := serveLocal(t, map[string]string{
 		"REGISTRY_FILE_PATH": reg, "REGISTRY_LOCAL_PR_DIR": filepath.Join(dir, "pr"),
 		"INGEST_TOKENS": "cluster-01=token-of-cluster-01,*=token-of-the-admin-x",
 	})
-	cfg := ConfigFromEnv(e)
-	if err := e.Err(); err != nil {
-		t.Fatal(err)
-	}
-	c, err := New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	srv := httptest.NewServer(c.handler)
-	defer srv.Close()
 	for _, tc := range []struct {
 		auth string
 		want int
@@ -240,6 +218,25 @@ func TestReconcileNeedsAWildcardToken(t *testing.T) {
 			t.Errorf("POST /reconcile with %q = %d %s, want %d", tc.auth, resp.StatusCode, body, tc.want)
 		}
 	}
+}
+
+// serveLocal builds the collector from env and serves its handler until
+// the test ends.
+func serveLocal(t *testing.T, env map[string]string) *httptest.Server {
+	t.Helper()
+	e := config.FromMap(env)
+	cfg := ConfigFromEnv(e)
+	if err := e.Err(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	srv := httptest.NewServer(c.handler)
+	t.Cleanup(srv.Close)
+	return srv
 }
 
 // lockedBuffer is a log sink safe for concurrent writes and reads.
