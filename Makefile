@@ -26,7 +26,7 @@ build:
 		if [ -d "$$pkg" ]; then echo "go build $$name"; $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/$$name $$pkg || exit 1; fi; \
 	done
 
-## run: start the collector locally on COLLECTOR_PORT (default 8095)
+## run: start the collector locally on 127.0.0.1 (COLLECTOR_ADDR), port COLLECTOR_PORT (default 8095)
 run:
 	$(GO) run -ldflags "$(LDFLAGS)" ./functions/collector/cmd
 

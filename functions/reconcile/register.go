@@ -58,7 +58,7 @@ func Default() (*Function, error) {
 		defaultProc = p
 		defaultFn, defaultErr = FromConfig(p.Config, p.Store, p.Log, prometheus.DefaultRegisterer)
 		if defaultErr == nil && p.Config.MetricsPort != 0 {
-			go serveMetrics(p.Config.MetricsPort, p.Log)
+			go serveMetrics(p.Config.MetricsPort, p.HTTP, p.Log)
 		}
 	})
 	return defaultFn, defaultErr
@@ -113,14 +113,15 @@ func (c Config) mode() []any {
 	return []any{"publisher", pub, "warmup", c.Warmup.String(), "metricsPort", c.MetricsPort}
 }
 
-// serveMetrics serves the default registry's /metrics on port until the
-// process ends; a failure to listen is logged, not fatal.
-func serveMetrics(port int, log *slog.Logger) {
+// serveMetrics serves the default registry's /metrics on port, within
+// the same HTTP_* bounds as the function, until the process ends; a
+// failure to listen is logged, not fatal.
+func serveMetrics(port int, cfg httpserver.Config, log *slog.Logger) {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.Handler())
-	srv := &http.Server{Addr: fmt.Sprintf(":%d", port), Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := httpserver.New("reconcile-metrics", mux, cfg, log, nil)
 	log.Info("serving /metrics", "port", port)
-	if err := srv.ListenAndServe(); err != nil {
+	if err := srv.ListenAndServe(context.Background(), fmt.Sprintf(":%d", port), nil); err != nil {
 		log.Error("metrics server stopped", "err", err)
 	}
 }
