@@ -1,10 +1,11 @@
 package ingest
 
 import (
-	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"time"
 
@@ -31,7 +32,7 @@ import (
 // if it parses and holds a token. Kubernetes swaps Secret volumes through
 // a symlink, so it never exposes a torn file at all.
 func (f *Function) WatchTokensFile(ctx context.Context, path string, static Tokens, initial []byte, interval time.Duration) {
-	w := &tokensWatch{f: f, path: path, static: static, inForce: initial, seen: initial}
+	w := &tokensWatch{f: f, path: path, static: static, inForce: digest(initial), seen: digest(initial)}
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -44,14 +45,21 @@ func (f *Function) WatchTokensFile(ctx context.Context, path string, static Toke
 	}
 }
 
-// tokensWatch is WatchTokensFile's state between polls.
+// tokensWatch is WatchTokensFile's state between polls. It keeps digests
+// of the file's content, never the content: like Tokens, it holds no token.
 type tokensWatch struct {
 	f       *Function
 	path    string
 	static  Tokens
-	inForce []byte // the file content the tokens in force came from
-	seen    []byte // what the previous poll read; nil when it read nothing stable
-	failed  string // the last failure reported (reason and content), so a bad file is reported once, not every poll
+	inForce string // digest of the content the tokens in force came from
+	seen    string // digest of what the previous poll read; "" when it read nothing stable
+	failed  string // the last failure reported (reason and digest), so a bad file is reported once, not every poll
+}
+
+// digest is the SHA-256 of a file's content, as a comparable string.
+func digest(b []byte) string {
+	sum := sha256.Sum256(b)
+	return string(sum[:])
 }
 
 // errChanging says the file moved while it was read.
@@ -61,41 +69,46 @@ var errChanging = errors.New("the file changed while it was read")
 func (w *tokensWatch) poll() {
 	b, err := readSettled(w.path)
 	if errors.Is(err, errChanging) {
-		w.seen = nil
+		w.seen = ""
 		return
 	}
 	if err != nil {
-		w.seen = nil
-		w.fail(fmt.Sprintf("cannot read it: %v", errors.Unwrap(err)), nil)
+		w.seen = ""
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path is logged on its own
+		}
+		w.fail(fmt.Sprintf("cannot read it: %v", err), "")
 		return
 	}
-	if bytes.Equal(b, w.inForce) {
-		w.seen, w.failed = b, ""
+	d := digest(b)
+	if d == w.inForce {
+		w.seen, w.failed = d, ""
 		return
 	}
-	if !bytes.Equal(b, w.seen) {
-		w.seen = b // new content: adopt it only if the next poll reads it again
+	if d != w.seen {
+		w.seen = d // new content: adopt it only if the next poll reads it again
 		return
 	}
 	parsed, err := ParseTokens(b)
 	switch {
 	case err != nil:
-		w.fail(fmt.Sprintf("does not parse: %v", err), b)
+		w.fail(fmt.Sprintf("does not parse: %v", err), d)
 		return
 	case parsed.Len() == 0:
-		w.fail("holds no token (an empty Secret would open the API)", b)
+		w.fail("holds no token (an empty Secret would open the API)", d)
 		return
 	}
 	all := w.static.with(parsed)
 	w.f.tokens.Store(&all)
-	w.inForce, w.failed = b, ""
+	w.inForce, w.failed = d, ""
 	w.f.log.Info("INGEST_TOKENS_FILE reloaded", "path", w.path, "tokens", all.Len())
 }
 
 // fail reports a reload that keeps the previous tokens, once per reason
-// and content.
-func (w *tokensWatch) fail(reason string, content []byte) {
-	key := reason + "\x00" + string(content)
+// and content digest.
+func (w *tokensWatch) fail(reason, contentDigest string) {
+	key := reason + "\x00" + contentDigest
 	if key == w.failed {
 		return
 	}

@@ -127,7 +127,7 @@ func TestTokensFileTornWrite(t *testing.T) {
 	whole := "b=" + tokenB + "\nc=" + tokenC + "\n"
 	torn := whole[:strings.Index(whole, "c=")]
 	e, path := watchEnv(t, old, time.Hour) // the ticker never fires: polls are the test's
-	w := &tokensWatch{f: e.fn, path: path, static: Tokens{}, inForce: []byte(old), seen: []byte(old)}
+	w := &tokensWatch{f: e.fn, path: path, static: Tokens{}, inForce: digest([]byte(old)), seen: digest([]byte(old))}
 	inForce := func() string {
 		var held []string
 		for _, tc := range []struct{ tok, cluster string }{{tokenA, "a"}, {tokenB, "b"}, {tokenC, "c"}} {
