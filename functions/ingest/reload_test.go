@@ -91,6 +91,9 @@ func TestTokensFileReload(t *testing.T) {
 	if e.post(tokenB, "b") != 200 || e.post(tokenA, "a") != 401 || e.post(tokenAll, "a") != 200 {
 		t.Fatal("reloaded tokens not in force")
 	}
+	if _, _, body := e.do("GET", "/metrics", "", "", ""); !strings.Contains(body, "\nmsc_ingest_tokens 2\n") || !strings.Contains(body, "\nmsc_ingest_token_reload_failures_total ") {
+		t.Errorf("metrics lack the tokens in force (2) or the failed reloads:\n%s", body)
+	}
 	if got := testutil.ToFloat64(e.fn.tokenReloadFailures); got < 6 {
 		t.Errorf("failed reloads = %v, want at least one per bad step", got)
 	}
