@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -88,7 +89,10 @@ func TestStartRefusesAnOpenAPI(t *testing.T) {
 		{"a typo", []string{"INGEST_AUTH=off"}, `INGEST_AUTH: "off" is not tokens or none`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cmd := exec.Command(bin)
+			// A binary that starts instead of refusing is killed after 20s.
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, bin)
 			cmd.Env = append([]string{"REDIS_URL=" + r.URL, "PORT=" + strconv.Itoa(freePort(t))}, tc.env...)
 			out, err := cmd.CombinedOutput()
 			if code := cmd.ProcessState.ExitCode(); code != 2 || !strings.Contains(string(out), tc.want) {
