@@ -5,13 +5,16 @@ GO        ?= go
 CACHE     := $(CURDIR)/.cache
 BIN       := $(CURDIR)/bin
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS   := -X github.com/stuttgart-things/machinery-status-collector/shared/buildinfo.Version=$(VERSION)
+# The commit, with -dirty for local changes; empty outside git, where the
+# binary falls back to the toolchain's VCS stamp (shared/buildinfo).
+COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null)$(shell git rev-parse HEAD >/dev/null 2>&1 && ! git diff --quiet HEAD 2>/dev/null && echo -dirty)
+LDFLAGS   := -X github.com/stuttgart-things/machinery-status-collector/shared/buildinfo.Version=$(VERSION) -X github.com/stuttgart-things/machinery-status-collector/shared/buildinfo.Revision=$(COMMIT)
 # Every test runs with the race detector; -count=1 so results are never cached.
 TESTFLAGS ?= -race -count=1 -timeout 45m
 
 COMMANDS := collector:./functions/collector/cmd ingest:./functions/ingest/cmd reconcile:./functions/reconcile/cmd agent:./agent/cmd
 
-.PHONY: all build run run-agent flip-claim test test-long bench lint redis-server promtool chromium gnu-time test-deps kube-apiserver
+.PHONY: all build run run-ingest run-reconcile run-agent flip-claim test test-long bench lint redis-server promtool chromium gnu-time test-deps kube-apiserver
 
 all: lint test
 
@@ -23,7 +26,7 @@ build:
 		if [ -d "$$pkg" ]; then echo "go build $$name"; $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/$$name $$pkg || exit 1; fi; \
 	done
 
-## run: start the collector locally on COLLECTOR_PORT (default 8095)
+## run: start the collector locally on 127.0.0.1 (COLLECTOR_ADDR), port COLLECTOR_PORT (default 8095)
 run:
 	$(GO) run -ldflags "$(LDFLAGS)" ./functions/collector/cmd
 
@@ -38,6 +41,16 @@ run-agent: kube-apiserver
 ## flip-claim: flip the Ready condition of CLAIM (namespace/name) in make run-agent's cluster
 flip-claim:
 	$(GO) run ./hack/kube-up -flip $(CLAIM)
+
+## run-ingest: the ingest function alone under functions-framework on PORT
+## (default 8080); without REDIS_URL a throw-away redis-server on 127.0.0.1:6390
+run-ingest: redis-server
+	@LDFLAGS="$(LDFLAGS)" bash hack/run-function.sh ingest
+
+## run-reconcile: the reconcile function alone on PORT (default 8080; set
+## another beside run-ingest), triggered by CloudEvents; same Redis rule
+run-reconcile: redis-server
+	@LDFLAGS="$(LDFLAGS)" bash hack/run-function.sh reconcile
 
 ## test: install test dependencies, then run every test with -race
 test: test-deps

@@ -26,6 +26,7 @@ import (
 	"github.com/stuttgart-things/machinery-status-collector/agent/metrics"
 	"github.com/stuttgart-things/machinery-status-collector/agent/sender"
 	"github.com/stuttgart-things/machinery-status-collector/agent/watch"
+	"github.com/stuttgart-things/machinery-status-collector/shared/buildinfo"
 )
 
 // UserAgent identifies the agent to the API server and the collector.
@@ -152,19 +153,16 @@ func Main(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	srv, err := health.Server(a.Handler(), log)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.MetricsAddr)
 	if err != nil {
 		return fmt.Errorf("listen on AGENT_METRICS_ADDR %s: %w", cfg.MetricsAddr, err)
 	}
-	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
-		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shutdown)
-	}()
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := srv.Serve(ctx, ln); err != nil {
 			log.Error("probe server stopped", "error", err.Error())
 		}
 	}()
@@ -175,7 +173,7 @@ func Main(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	log.Info("agent starting", "cluster", cfg.ClusterName, "collector", cfg.CollectorURL.Redacted(),
 		"claims", mode, "namespace", cfg.ClaimNamespace, "probes", ln.Addr().String(),
 		"batchSize", cfg.BatchSize, "flushInterval", cfg.FlushInterval, "resyncPeriod", cfg.ResyncPeriod,
-		"bearerToken", cfg.Token != nil)
+		"bearerToken", cfg.Token != nil, "version", buildinfo.Version, "commit", buildinfo.Commit())
 	if cfg.Token == nil {
 		log.Warn("no COLLECTOR_TOKEN or COLLECTOR_TOKEN_FILE: sending without authentication; a collector with INGEST_TOKENS will answer 401")
 	}

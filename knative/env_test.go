@@ -411,7 +411,7 @@ var wantEnv = func() map[string]map[string][]string {
 // wantRequired is, per main, which of the variables the manifests set the
 // code refuses to start without (found by dropping each in turn).
 var wantRequired = map[string][]string{
-	modulePath + "/functions/ingest/cmd":    {"REDIS_URL"},
+	modulePath + "/functions/ingest/cmd":    {"INGEST_TOKENS_FILE", "REDIS_URL"},
 	modulePath + "/functions/reconcile/cmd": {"REDIS_URL", "REGISTRY_FILE_PATH", "REGISTRY_REPO_NAME", "REGISTRY_REPO_OWNER"},
 	modulePath + "/agent/cmd":               {"CLUSTER_NAME", "COLLECTOR_URL"},
 }

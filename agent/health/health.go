@@ -3,10 +3,14 @@ package health
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/stuttgart-things/machinery-status-collector/shared/config"
+	"github.com/stuttgart-things/machinery-status-collector/shared/httpserver"
 )
 
 // Handler serves GET /healthz (200 while the process serves requests),
@@ -26,4 +30,17 @@ func Handler(ready func() error, reg *prometheus.Registry) http.Handler {
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	return mux
+}
+
+// Server builds the probe server for h with the bounds on slow and idle
+// clients every server of the project has: HTTP_* from the environment
+// (see shared/httpserver), defaults when unset. A bad value is an error
+// naming the variable.
+func Server(h http.Handler, log *slog.Logger) (*httpserver.Server, error) {
+	e := config.FromOS()
+	cfg := httpserver.ConfigFromEnv(e)
+	if err := e.Err(); err != nil {
+		return nil, fmt.Errorf("probe server: %w", err)
+	}
+	return httpserver.New("agent", h, cfg, log, nil), nil
 }

@@ -1,12 +1,16 @@
 package health
 
 import (
+	"context"
 	"errors"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -38,5 +42,42 @@ func TestEndpoints(t *testing.T) {
 	}
 	if code, body := get(t, h, "/metrics"); code != 200 || !strings.Contains(body, "x_total 0") {
 		t.Fatalf("metrics %d %q", code, body)
+	}
+}
+
+// TestServerShedsIdleClients: the probe server takes its bounds from
+// HTTP_*; an idle keep-alive and a client that never finishes its headers
+// are closed within them, and a bad value is refused by name.
+func TestServerShedsIdleClients(t *testing.T) {
+	t.Setenv("HTTP_IDLE_TIMEOUT", "100ms")
+	t.Setenv("HTTP_READ_HEADER_TIMEOUT", "100ms")
+	srv, err := Server(Handler(func() error { return nil }, prometheus.NewRegistry()), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, l) }()
+	defer func() { cancel(); <-done }()
+	for _, request := range []string{"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", "GET /healthz HTTP/1.1\r\nHost: x\r\n"} {
+		c, err := net.Dial("tcp", l.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(c, request)
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, err = io.Copy(io.Discard, c) // returns when the server closes
+		c.Close()
+		if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			t.Fatalf("%q: connection still open after 5s", request)
+		}
+	}
+	t.Setenv("HTTP_IDLE_TIMEOUT", "forever")
+	if _, err := Server(http.NotFoundHandler(), slog.Default()); err == nil || !strings.Contains(err.Error(), `HTTP_IDLE_TIMEOUT: "forever" is not a duration`) {
+		t.Fatalf("bad HTTP_IDLE_TIMEOUT: %v", err)
 	}
 }

@@ -7,11 +7,11 @@ package collector
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -21,18 +21,22 @@ import (
 
 	"github.com/stuttgart-things/machinery-status-collector/functions/ingest"
 	"github.com/stuttgart-things/machinery-status-collector/functions/reconcile"
+	"github.com/stuttgart-things/machinery-status-collector/shared/buildinfo"
 	"github.com/stuttgart-things/machinery-status-collector/shared/config"
+	"github.com/stuttgart-things/machinery-status-collector/shared/httpserver"
 	"github.com/stuttgart-things/machinery-status-collector/shared/logging"
 	"github.com/stuttgart-things/machinery-status-collector/shared/store"
 )
 
 // Config is the local run's environment.
 type Config struct {
-	Port      int // COLLECTOR_PORT
+	Host      string // COLLECTOR_ADDR: the interface, loopback by default
+	Port      int    // COLLECTOR_PORT
 	Ingest    ingest.Config
 	Reconcile *reconcile.Config // nil: no registry configured, reconcile off
 	// Interval is COLLECTOR_RECONCILE_INTERVAL, the ticker's period.
 	Interval time.Duration
+	HTTP     httpserver.Config // HTTP_* bounds on clients
 }
 
 // --help lists what ConfigFromEnv reads.
@@ -43,9 +47,14 @@ var _ = config.Register(ConfigFromEnv)
 // credentials are set, so `make run` works with no settings at all.
 func ConfigFromEnv(e *config.Env) Config {
 	c := Config{
+		Host:     e.String("COLLECTOR_ADDR", "127.0.0.1"),
 		Port:     e.Int("COLLECTOR_PORT", 8095, 1, 65535),
 		Ingest:   ingest.ConfigFromEnv(e),
 		Interval: e.Duration("COLLECTOR_RECONCILE_INTERVAL", 5*time.Minute, time.Second),
+		HTTP:     httpserver.ConfigFromEnv(e),
+	}
+	if _, port, err := net.SplitHostPort(c.Host); err == nil {
+		e.Fail("COLLECTOR_ADDR", "%q holds a port (%s); give the interface only (127.0.0.1, 0.0.0.0, ::) and the port in COLLECTOR_PORT", c.Host, port)
 	}
 	store.CheckURL(e, c.Ingest.RedisURL)
 	if e.Get("REGISTRY_FILE_PATH") != "" || e.Get("GITHUB_TOKEN") != "" || e.Get("GITHUB_APP_ID") != "" {
@@ -63,7 +72,8 @@ func ConfigFromEnv(e *config.Env) Config {
 type Collector struct {
 	cfg      Config
 	log      *slog.Logger
-	server   *http.Server
+	handler  http.Handler // the API and POST /reconcile
+	server   *httpserver.Server
 	embedded *miniredis.Miniredis // nil when REDIS_URL is set
 	rdb      redis.UniversalClient
 	rec      *reconcile.Function // nil when reconcile is off
@@ -100,7 +110,7 @@ func New(cfg Config, log *slog.Logger) (*Collector, error) {
 			c.Close()
 			return nil, err
 		}
-		mux.Handle("/reconcile", c.rec)
+		mux.Handle("/reconcile", fn.Guard(c.rec))
 	} else {
 		const off = "reconcile is off: set REGISTRY_FILE_PATH (a local registry file, or with GITHUB_TOKEN the file in the repository) to turn it on"
 		log.Info(off)
@@ -110,37 +120,39 @@ func New(cfg Config, log *slog.Logger) (*Collector, error) {
 			json.NewEncoder(w).Encode(map[string]string{"error": off})
 		})
 	}
-	c.server = &http.Server{
-		Addr:              fmt.Sprintf(":%d", cfg.Port),
-		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-	}
+	c.handler = mux
+	c.server = httpserver.New("collector", mux, cfg.HTTP, log, nil)
 	return c, nil
 }
 
-// Serve listens on l until ctx ends, then shuts down gracefully.
+// Serve serves on l until ctx ends, then drains within HTTP_DRAIN_TIMEOUT.
+// It logs one start line with the address and the mode.
 func (c *Collector) Serve(ctx context.Context, l net.Listener) error {
-	errc := make(chan error, 1)
-	go func() { errc <- c.server.Serve(l) }()
-	c.log.Info("collector listening", "addr", l.Addr().String())
+	c.log.Info("collector listening", append([]any{"addr", l.Addr().String()}, append(c.mode(), buildinfo.Attrs()...)...)...)
 	tctx, stopTicker := context.WithCancel(ctx)
 	tickerDone := make(chan struct{})
 	go func() { defer close(tickerDone); c.tick(tctx) }()
 	defer func() { stopTicker(); <-tickerDone }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
+	return c.server.Serve(ctx, l)
+}
+
+// mode says, for the start line, what this run does: its Redis, its auth
+// and whether and how it reconciles.
+func (c *Collector) mode() []any {
+	redisMode, auth, rec := "REDIS_URL", "open", "off"
+	if c.embedded != nil {
+		redisMode = "embedded"
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := c.server.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	if n := c.cfg.Ingest.Tokens.Len(); n > 0 {
+		auth = fmt.Sprintf("tokens (%d)", n)
 	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
+	if r := c.cfg.Reconcile; r != nil {
+		rec = fmt.Sprintf("every %s, local publisher", c.cfg.Interval)
+		if r.Publish.UseGitHub() {
+			rec = fmt.Sprintf("every %s, GitHub publisher", c.cfg.Interval)
+		}
 	}
-	return nil
+	return []any{"redis", redisMode, "auth", auth, "reconcile", rec}
 }
 
 // tick runs a reconcile every interval until ctx ends, standing in for
@@ -161,11 +173,12 @@ func (c *Collector) tick(ctx context.Context) {
 	}
 }
 
-// ListenAndServe listens on the configured port until ctx ends.
+// ListenAndServe listens on COLLECTOR_ADDR:COLLECTOR_PORT until ctx ends.
 func (c *Collector) ListenAndServe(ctx context.Context) error {
-	l, err := net.Listen("tcp", c.server.Addr)
+	addr := net.JoinHostPort(c.cfg.Host, strconv.Itoa(c.cfg.Port))
+	l, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", c.server.Addr, err)
+		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	return c.Serve(ctx, l)
 }

@@ -3,6 +3,7 @@ package collector
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -10,7 +11,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -88,18 +91,7 @@ func TestLocalReconcile(t *testing.T) {
 	reg := filepath.Join(dir, "registry.yaml")
 	orig := "cluster-01:\n  - name: hacky\n    namespace: default\n    claimRef: default/hacky\n    statusMessage: unknown\n    lastCheckedAt: \"2026-01-01T00:00:00Z\"\n"
 	os.WriteFile(reg, []byte(orig), 0o644)
-	e := config.FromMap(map[string]string{"REGISTRY_FILE_PATH": reg, "REGISTRY_LOCAL_PR_DIR": filepath.Join(dir, "pr")})
-	cfg := ConfigFromEnv(e)
-	if err := e.Err(); err != nil {
-		t.Fatal(err)
-	}
-	c, err := New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	srv := httptest.NewServer(c.server.Handler)
-	defer srv.Close()
+	srv := serveLocal(t, map[string]string{"REGISTRY_FILE_PATH": reg, "REGISTRY_LOCAL_PR_DIR": filepath.Join(dir, "pr")})
 	resp, err := http.Post(srv.URL+"/api/v1/statuses", "application/json", strings.NewReader(
 		`{"cluster":"cluster-01","items":[{"claimRef":"default/hacky","statusMessage":"Available","ready":"True","observedAt":"2026-11-25T10:00:00Z"}]}`))
 	if err != nil || resp.StatusCode != 200 {
@@ -136,3 +128,139 @@ func TestConfigReportsRedisSchemeWithOtherProblems(t *testing.T) {
 		t.Fatalf("Err() =\n%v\nwant\n%s", err, want)
 	}
 }
+
+func TestConfigListenAddress(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		env      map[string]string
+		wantHost string
+		wantPort int
+		wantErr  string
+	}{
+		{"loopback by default", nil, "127.0.0.1", 8095, ""},
+		{"COLLECTOR_PORT still works", map[string]string{"COLLECTOR_PORT": "9000"}, "127.0.0.1", 9000, ""},
+		{"every interface", map[string]string{"COLLECTOR_ADDR": "0.0.0.0"}, "0.0.0.0", 8095, ""},
+		{"IPv6", map[string]string{"COLLECTOR_ADDR": "::"}, "::", 8095, ""},
+		{"a port in the address", map[string]string{"COLLECTOR_ADDR": "0.0.0.0:9000"}, "0.0.0.0:9000", 8095,
+			`COLLECTOR_ADDR: "0.0.0.0:9000" holds a port (9000); give the interface only (127.0.0.1, 0.0.0.0, ::) and the port in COLLECTOR_PORT`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := config.FromMap(tc.env)
+			c := ConfigFromEnv(e)
+			if c.Host != tc.wantHost || c.Port != tc.wantPort {
+				t.Errorf("listen %s port %d, want %s port %d", c.Host, c.Port, tc.wantHost, tc.wantPort)
+			}
+			err := ""
+			if e.Err() != nil {
+				err = e.Err().Error()
+			}
+			if (tc.wantErr == "") != (err == "") || !strings.Contains(err, tc.wantErr) {
+				t.Errorf("error %q, want %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+// TestListensOnLoopback runs the collector as make run does and checks
+// its one start line: the loopback address, the mode and the build.
+func TestListensOnLoopback(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	e := config.FromMap(map[string]string{"COLLECTOR_PORT": strconv.Itoa(port)})
+	cfg := ConfigFromEnv(e)
+	logs := &lockedBuffer{}
+	c, err := New(cfg, slog.New(slog.NewTextHandler(logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.ListenAndServe(ctx) }()
+	want := fmt.Sprintf(`msg="collector listening" addr=127.0.0.1:%d redis=embedded auth=open reconcile=off version=dev commit=`, port)
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(logs.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no start line %q:\n%s", want, logs.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(logs.String(), "listening"); n != 1 {
+		t.Errorf("%d start lines", n)
+	}
+}
+
+// TestReconcileNeedsAWildcardToken: with tokens set, POST /reconcile
+// answers 401 without a token, 403 to a cluster's token, and runs for "*".
+func TestReconcileNeedsAWildcardToken(t *testing.T) {
+	dir := t.TempDir()
+	reg := filepath.Join(dir, "registry.yaml")
+	os.WriteFile(reg, []byte("cluster-01: []\n"), 0o644)
+	srv := serveLocal(t, map[string]string{
+		"REGISTRY_FILE_PATH": reg, "REGISTRY_LOCAL_PR_DIR": filepath.Join(dir, "pr"),
+		"INGEST_TOKENS": "cluster-01=token-of-cluster-01,*=token-of-the-admin-x",
+	})
+	for _, tc := range []struct {
+		auth string
+		want int
+	}{
+		{"", 401},
+		{"Bearer token-of-cluster-01", 403},
+		{"Bearer not-a-known-token-at-all", 401},
+		{"bearer token-of-the-admin-x", 200},
+	} {
+		req, _ := http.NewRequest("POST", srv.URL+"/reconcile", nil)
+		if tc.auth != "" {
+			req.Header.Set("Authorization", tc.auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("POST /reconcile with %q = %d %s, want %d", tc.auth, resp.StatusCode, body, tc.want)
+		}
+	}
+}
+
+// serveLocal builds the collector from env and serves its handler until
+// the test ends.
+func serveLocal(t *testing.T, env map[string]string) *httptest.Server {
+	t.Helper()
+	e := config.FromMap(env)
+	cfg := ConfigFromEnv(e)
+	if err := e.Err(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	srv := httptest.NewServer(c.handler)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// lockedBuffer is a log sink safe for concurrent writes and reads.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }

@@ -74,6 +74,18 @@ func (t Tokens) Cluster(token string) (string, bool) {
 	return found, found != ""
 }
 
+// bearerToken returns the token of an `Authorization: Bearer <token>`
+// header. The scheme is matched case-insensitively (RFC 7235 section 2.1)
+// and the spaces after it are skipped.
+func bearerToken(header string) (string, bool) {
+	scheme, token, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimLeft(token, " ")
+	return token, token != ""
+}
+
 // Allows reports whether a token scoped to granted may act on cluster.
 func Allows(granted, cluster string) bool {
 	return granted == AnyCluster || granted == cluster

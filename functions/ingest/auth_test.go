@@ -33,3 +33,24 @@ func TestParseTokens(t *testing.T) {
 		}
 	}
 }
+
+func TestBearerToken(t *testing.T) {
+	for _, tc := range []struct {
+		header, want string
+		ok           bool
+	}{
+		{"Bearer abc", "abc", true},
+		{"bearer abc", "abc", true}, // RFC 7235: the scheme is case-insensitive
+		{"BEARER abc", "abc", true},
+		{"Bearer   abc", "abc", true},
+		{"Bearer", "", false},
+		{"Bearer ", "", false},
+		{"Basic YWxhZGRpbjpvcGVuc2VzYW1l", "", false},
+		{"Bearerabc", "", false},
+		{"", "", false},
+	} {
+		if got, ok := bearerToken(tc.header); got != tc.want || ok != tc.ok {
+			t.Errorf("bearerToken(%q) = %q %v, want %q %v", tc.header, got, ok, tc.want, tc.ok)
+		}
+	}
+}

@@ -14,6 +14,8 @@ type Config struct {
 	Tokens         Tokens // INGEST_TOKENS and INGEST_TOKENS_FILE
 	EnvTokens      Tokens // INGEST_TOKENS alone, kept when the file is re-read
 	TokensFile     string // INGEST_TOKENS_FILE, re-read while running
+	TokensFileData []byte // the file's content read at start, the reload's baseline
+	Open           bool   // INGEST_AUTH=none: no tokens, deliberately
 	MaxItems       int    // INGEST_MAX_ITEMS
 	MaxBodyBytes   int64  // INGEST_MAX_BODY_BYTES
 	RequestTimeout time.Duration
@@ -50,6 +52,38 @@ func ConfigFromEnv(e *config.Env) Config {
 			e.Fail("INGEST_TOKENS_FILE", "%v", err)
 		}
 		c.Tokens = c.EnvTokens.with(t)
+		c.TokensFileData = b
+	}
+	switch auth := e.Get("INGEST_AUTH"); auth {
+	case "", "tokens":
+	case "none":
+		c.Open = true
+	default:
+		e.Fail("INGEST_AUTH", "%q is not tokens or none", auth)
 	}
 	return c
+}
+
+// RequireAuth records a problem unless the deployed ingest has tokens or
+// INGEST_AUTH=none says, explicitly, that it runs open: an emptied Secret
+// must not turn into an open API. With INGEST_AUTH=none, tokens are a
+// contradiction and refused too.
+func (c Config) RequireAuth(e *config.Env) {
+	switch {
+	case c.Open && c.Tokens.Len() > 0:
+		e.Fail("INGEST_AUTH", "is none but INGEST_TOKENS or INGEST_TOKENS_FILE holds tokens; unset one of them")
+	case !c.Open && c.Tokens.Len() == 0:
+		e.Fail("INGEST_AUTH", "no tokens: set INGEST_TOKENS or INGEST_TOKENS_FILE (with at least one entry), or INGEST_AUTH=none to serve an open API deliberately")
+	}
+}
+
+// authMode names how requests are authenticated, for the start line.
+func (c Config) authMode() string {
+	if c.Tokens.Len() == 0 {
+		return "open"
+	}
+	if c.TokensFile != "" {
+		return "tokens, file re-read every " + tokensReloadInterval.String()
+	}
+	return "tokens"
 }

@@ -61,6 +61,9 @@ type Function struct {
 	handler http.Handler
 	// inFlight is the body bytes reserved by writes being served.
 	inFlight atomic.Int64
+	// tokenReloadFailures counts re-reads of the tokens file that kept the
+	// previous tokens.
+	tokenReloadFailures prometheus.Counter
 }
 
 // New wires a Function from opts, filling defaults.
@@ -98,6 +101,7 @@ func New(opts Options) *Function {
 		opts.Registerer.MustRegister(newFleetCollector(opts.Store, opts.Now, DefaultFleetCacheTTL, opts.Logger))
 	}
 	f.tokens.Store(&opts.Tokens)
+	f.tokenReloadFailures = newTokenMetrics(opts.Registerer, f)
 	f.handler = f.routes()
 	return f
 }
@@ -105,6 +109,18 @@ func New(opts Options) *Function {
 // ServeHTTP serves one request through the middleware and the routes.
 func (f *Function) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.handler.ServeHTTP(w, r)
+}
+
+// Guard serves h only to callers with a "*" token when tokens are
+// configured, answering 401 or 403 like the API otherwise; with no tokens
+// (the open local run) it serves everyone. The local collector guards
+// POST /reconcile with it.
+func (f *Function) Guard(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if f.authorize(w, r, AnyCluster) {
+			h.ServeHTTP(w, r)
+		}
+	})
 }
 
 // routes maps paths to handlers. Methods are dispatched by hand so a wrong

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/stuttgart-things/machinery-status-collector/shared/status"
 	"github.com/stuttgart-things/machinery-status-collector/shared/store"
@@ -24,7 +23,7 @@ func (f *Function) authenticate(w http.ResponseWriter, r *http.Request) (string,
 	if tokens.Len() == 0 {
 		return AnyCluster, true
 	}
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	token, ok := bearerToken(r.Header.Get("Authorization"))
 	if !ok || token == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="machinery-status-collector"`)
 		writeError(w, http.StatusUnauthorized, "Authorization: Bearer token required")

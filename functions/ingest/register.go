@@ -2,8 +2,10 @@ package ingest
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 
 	"github.com/stuttgart-things/machinery-status-collector/shared/bootstrap"
 	"github.com/stuttgart-things/machinery-status-collector/shared/buildinfo"
+	"github.com/stuttgart-things/machinery-status-collector/shared/config"
 	"github.com/stuttgart-things/machinery-status-collector/shared/store"
 )
 
@@ -28,26 +31,46 @@ func init() {
 
 var (
 	defaultOnce sync.Once
+	defaultProc bootstrap.Process[Config]
 	defaultFn   *Function
 	defaultErr  error
 )
 
 // Default builds, once, the Function that functions-framework serves, from
 // the process environment. A main calls it at start to fail fast on bad
-// configuration instead of at the first request.
+// configuration instead of at the first request; with no tokens and no
+// INGEST_AUTH=none that is a configuration error.
 func Default() (*Function, error) {
 	defaultOnce.Do(func() {
-		p, err := bootstrap.FromEnv("ingest", ConfigFromEnv, func(c Config) (string, string) { return c.RedisURL, c.KeyPrefix })
+		read := func(e *config.Env) Config { c := ConfigFromEnv(e); c.RequireAuth(e); return c }
+		p, err := bootstrap.FromEnv(FunctionTarget, read, func(c Config) (string, string) { return c.RedisURL, c.KeyPrefix })
 		if err != nil {
 			defaultErr = err
 			return
 		}
+		defaultProc = p
 		defaultFn = FromConfig(p.Config, p.Store, p.Log, prometheus.DefaultRegisterer, prometheus.DefaultGatherer)
 		if p.Config.TokensFile != "" {
-			go defaultFn.WatchTokensFile(context.Background(), p.Config.TokensFile, p.Config.EnvTokens, tokensReloadInterval)
+			go defaultFn.WatchTokensFile(context.Background(), p.Config.TokensFile, p.Config.EnvTokens, p.Config.TokensFileData, tokensReloadInterval)
 		}
 	})
 	return defaultFn, defaultErr
+}
+
+// Main serves the registered function on PORT through our own bounded
+// server until ctx ends (SIGTERM), and returns the exit code: 2 for bad
+// configuration, 1 when serving fails.
+func Main(ctx context.Context) int {
+	if _, err := Default(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	c := defaultProc.Config
+	if err := defaultProc.Serve(ctx, http.HandlerFunc(serveDefault), "auth", c.authMode(), "tokens", c.Tokens.Len()); err != nil {
+		defaultProc.Log.Error("ingest: serve", "err", err)
+		return 1
+	}
+	return 0
 }
 
 // FromConfig builds a Function from cfg over st, warning when the API is open.

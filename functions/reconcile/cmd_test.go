@@ -14,8 +14,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/stuttgart-things/machinery-status-collector/shared/config"
 )
 
 // The command, built once per test binary into cmdDir (removed by TestMain).
@@ -161,4 +164,133 @@ func freePort(t *testing.T) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// start runs the built command with env and waits until it listens on
+// port; the test ends it.
+func start(t *testing.T, bin string, port int, env []string) (*exec.Cmd, *syncBuffer) {
+	t.Helper()
+	cmd := exec.Command(bin)
+	cmd.Env = append(env, "PORT="+strconv.Itoa(port))
+	logs := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	waitFor(t, "the function to listen", func() bool { return strings.Contains(logs.String(), "reconcile listening") })
+	return cmd, logs
+}
+
+// TestServedFunction checks what the served function answers besides
+// CloudEvents, its one start line, and its drain on SIGTERM.
+func TestServedFunction(t *testing.T) {
+	e := newEnv(t, 1)
+	bin := buildCmd(t)
+	port := freePort(t)
+	cmd, logs := start(t, bin, port, e.cmdEnv("FUNCTION_TARGET=reconcile"))
+	line := `"msg":"reconcile listening","addr":"[::]:` + strconv.Itoa(port) + `","target":"reconcile","publisher":"GitHub platform/registry","warmup":"0s","metricsPort":0,"version":"dev","commit":"`
+	if !strings.Contains(logs.String(), line) {
+		t.Errorf("start line lacks %s:\n%s", line, logs.String())
+	}
+	base := "http://127.0.0.1:" + strconv.Itoa(port)
+	hint := `{"error":"not a CloudEvent: a reconcile is triggered by a POST carrying the CloudEvent headers Ce-Id, Ce-Specversion, Ce-Type and Ce-Source (binary mode) or a Content-Type of application/cloudevents+json","hint":"curl -X POST http://HOST/ -H 'Ce-Id: manual-1' -H 'Ce-Specversion: 1.0' -H 'Ce-Type: dev.knative.sources.ping' -H 'Ce-Source: manual'"}` + "\n"
+	for _, tc := range []struct {
+		method, path, contentType, body string
+		wantCode                        int
+		wantBody                        string
+	}{
+		{"GET", "/healthz", "", "", 200, `{"status":"ok"}` + "\n"},
+		{"GET", "/", "", "", 400, hint},
+		{"POST", "/", "application/json", `{"message":"tick"}`, 400, hint},
+		{"GET", "/metrics", "", "", 400, hint},
+	} {
+		req, _ := http.NewRequest(tc.method, base+tc.path, strings.NewReader(tc.body))
+		if tc.contentType != "" {
+			req.Header.Set("Content-Type", tc.contentType)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.wantCode || string(body) != tc.wantBody || resp.Header.Get("Content-Type") != "application/json" {
+			t.Errorf("%s %s = %d %s %q, want %d %q", tc.method, tc.path, resp.StatusCode, resp.Header.Get("Content-Type"), body, tc.wantCode, tc.wantBody)
+		}
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, logs.String())
+	}
+	if !strings.Contains(logs.String(), `"msg":"stopped: drained","server":"reconcile"`) {
+		t.Errorf("no drain line:\n%s", logs.String())
+	}
+}
+
+func TestWrongFunctionTarget(t *testing.T) {
+	e := newEnv(t, 1)
+	cmd := exec.Command(buildCmd(t))
+	cmd.Env = e.cmdEnv("FUNCTION_TARGET=ingest", "PORT="+strconv.Itoa(freePort(t)))
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(string(out), `FUNCTION_TARGET: "ingest" is not a function of this binary, which serves "reconcile"`) {
+		t.Fatalf("exit %v:\n%s", err, out)
+	}
+}
+
+// TestWarmupDefault: the warm-up guards a real pull request, so with the
+// local publisher it is off unless RECONCILE_WARMUP sets it.
+func TestWarmupDefault(t *testing.T) {
+	local := map[string]string{"REGISTRY_FILE_PATH": "registry.yaml"}
+	github := map[string]string{"REGISTRY_FILE_PATH": "registry.yaml", "GITHUB_TOKEN": "x", "REGISTRY_REPO_OWNER": "o", "REGISTRY_REPO_NAME": "r"}
+	with := func(m map[string]string, k, v string) map[string]string {
+		c := map[string]string{k: v}
+		for a, b := range m {
+			c[a] = b
+		}
+		return c
+	}
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want time.Duration
+	}{
+		{"local publisher", local, 0},
+		{"local publisher, set", with(local, "RECONCILE_WARMUP", "5m"), 5 * time.Minute},
+		{"GitHub", github, DefaultWarmup},
+		{"GitHub, set", with(github, "RECONCILE_WARMUP", "0"), 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := config.FromMap(tc.env)
+			if got := readConfig(e).Warmup; got != tc.want || e.Err() != nil {
+				t.Errorf("warm-up %s (%v), want %s", got, e.Err(), tc.want)
+			}
+		})
+	}
+}
+
+// TestOnceLocal is `reconcile --once` against a registry on disk with
+// RECONCILE_WARMUP unset: it publishes at once, into the local folder.
+func TestOnceLocal(t *testing.T) {
+	e := newEnv(t, 2)
+	e.put("Available", 0)
+	dir := t.TempDir()
+	reg := filepath.Join(dir, "registry.yaml")
+	os.WriteFile(reg, []byte(seedRegistry(2)), 0o644)
+	cmd := exec.Command(buildCmd(t), "--once")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "REDIS_URL=" + e.redis.URL,
+		"REGISTRY_FILE_PATH=" + reg, "REGISTRY_LOCAL_PR_DIR=" + filepath.Join(dir, "pr")}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("--once: %v\n%s%s", err, &stdout, &stderr)
+	}
+	var res Result
+	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil || res.Outcome != "opened" {
+		t.Fatalf("--once = %+v (%v)\n%s", res, err, &stderr)
+	}
+	if want := `"msg":"reconcile --once starting","publisher":"local folder ` + filepath.Join(dir, "pr") + `","warmup":"0s"`; !strings.Contains(stderr.String(), want) {
+		t.Errorf("no start line %s:\n%s", want, &stderr)
+	}
 }

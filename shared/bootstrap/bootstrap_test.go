@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stuttgart-things/machinery-status-collector/shared/config"
 	"github.com/stuttgart-things/machinery-status-collector/shared/redistest"
@@ -85,5 +86,31 @@ func TestFromEnvRedisPassword(t *testing.T) {
 	want := "fn: REDIS_PASSWORD_FILE: Redis refused the password; it differs from the one Redis was started with"
 	if err == nil || err.Error() != want {
 		t.Fatalf("wrong password: err = %v, want %s", err, want)
+	}
+}
+
+// TestFromEnvServerSettings: FUNCTION_TARGET must name this function, and
+// PORT and HTTP_* problems are reported with the others, in one pass.
+func TestFromEnvServerSettings(t *testing.T) {
+	t.Setenv("REDIS_URL", "redis://127.0.0.1:1/0")
+	t.Setenv("OTHER", "x")
+	t.Setenv("LOG_LEVEL", "")
+	t.Setenv("FUNCTION_TARGET", "other")
+	t.Setenv("PORT", "http")
+	t.Setenv("HTTP_IDLE_TIMEOUT", "1ms")
+	_, err := FromEnv("fn", read, redisOf)
+	want := "fn: invalid configuration (3 problems):\n" +
+		"  FUNCTION_TARGET: \"other\" is not a function of this binary, which serves \"fn\"\n" +
+		"  PORT: \"http\" is not an integer\n" +
+		"  HTTP_IDLE_TIMEOUT: 1ms is shorter than the minimum 10ms"
+	if err == nil || err.Error() != want {
+		t.Fatalf("FromEnv error:\n%v\nwant:\n%s", err, want)
+	}
+	t.Setenv("FUNCTION_TARGET", "fn")
+	t.Setenv("PORT", "9999")
+	t.Setenv("HTTP_IDLE_TIMEOUT", "")
+	p, err := FromEnv("fn", read, redisOf)
+	if err != nil || p.Port != 9999 || p.Name != "fn" || p.HTTP.IdleTimeout != 60*time.Second {
+		t.Fatalf("FromEnv = %+v, %v", p, err)
 	}
 }

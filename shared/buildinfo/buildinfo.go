@@ -1,19 +1,57 @@
-// Package buildinfo tells which build is running, for /version and logs.
+// Package buildinfo tells which build is running, for /version and the
+// start line of every binary.
 package buildinfo
 
-import "runtime/debug"
+import (
+	"log/slog"
+	"runtime/debug"
+)
 
-// Version is set at link time: -ldflags "-X .../shared/buildinfo.Version=v1.2.3".
-var Version = "dev"
+// Version and Revision are set at link time (make build, make run):
+//
+//	-ldflags "-X .../shared/buildinfo.Version=v1.2.3 -X .../shared/buildinfo.Revision=<sha>"
+//
+// Without them the Go toolchain's VCS stamp is used (go build, ko, and go
+// run -buildvcs=true in a checkout).
+var (
+	Version  = "dev"
+	Revision = ""
+)
 
-// Commit is the VCS revision the binary was built from, or "unknown".
+// readBuildInfo is debug.ReadBuildInfo, replaceable in tests.
+var readBuildInfo = debug.ReadBuildInfo
+
+// Commit is the VCS revision the binary was built from: the linked
+// Revision, else the toolchain's vcs.revision with "-dirty" appended when
+// the tree had local changes, else "unknown".
 func Commit() string {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" {
-				return s.Value
-			}
+	if Revision != "" {
+		return Revision
+	}
+	bi, ok := readBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	rev, dirty := "", false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
 		}
 	}
-	return "unknown"
+	if rev == "" {
+		return "unknown"
+	}
+	if dirty {
+		rev += "-dirty"
+	}
+	return rev
+}
+
+// Attrs are the build's version and commit as log attributes, for the
+// one start line every binary logs.
+func Attrs() []any {
+	return []any{slog.String("version", Version), slog.String("commit", Commit())}
 }
