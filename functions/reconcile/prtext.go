@@ -47,7 +47,7 @@ func writeTables(b *strings.Builder, r registry.Report, level string, limit int)
 	}
 	var changed, missing, deleted []string
 	for _, c := range r.Changed {
-		changed = append(changed, fmt.Sprintf("| %s | %s | %s | %s | %s |\n", cell(c.Cluster), cell(c.ClaimRef), cell(c.Kind), cell(c.Old), cell(c.New)))
+		changed = append(changed, fmt.Sprintf("| %s | %s | %s | %s | %s |\n", cell(c.Cluster), cell(c.ClaimRef), cell(c.Kind), cell(c.Old), cell(changeText(c))))
 	}
 	for _, m := range r.Missing {
 		added := "no"
@@ -123,7 +123,7 @@ func cell(s string) string {
 // reason beside it when the claim is not ready, and the message.
 func statusText(m registry.MissingClaim) string {
 	ready := m.Ready
-	if m.Reason != "" && ready != "True" {
+	if m.Reason != "" && ready != "" && ready != "True" {
 		ready += " (" + m.Reason + ")"
 	}
 	if ready == "" {
@@ -197,8 +197,27 @@ func summarise(b *strings.Builder, r registry.Report) {
 
 // notReady reports whether a change's new status text ("False: …",
 // "Unknown: …") is not ready.
-func notReady(status string) bool {
-	return strings.HasPrefix(status, "False") || strings.HasPrefix(status, "Unknown")
+func notReady(status string) bool { return readyWord(status) != "" }
+
+// readyWord is "False" or "Unknown" when a status text (see
+// registry.Change) starts with that ready state, else "".
+func readyWord(status string) string {
+	for _, w := range []string{"False", "Unknown"} {
+		if status == w || strings.HasPrefix(status, w+": ") {
+			return w
+		}
+	}
+	return ""
+}
+
+// changeText is a change's new status for a cell, with the reason beside
+// a not-ready state as statusText puts it: "False (ReconcileError): …".
+func changeText(c registry.Change) string {
+	w := readyWord(c.New)
+	if w == "" || c.Reason == "" {
+		return c.New
+	}
+	return w + " (" + c.Reason + ")" + c.New[len(w):]
 }
 
 // PRFields are the template fields (REGISTRY_PR_TITLE,

@@ -129,7 +129,7 @@ func TestPRTextHostileMessagesRenderInert(t *testing.T) {
 func TestPRTextSummaryAndFields(t *testing.T) {
 	r := registry.Report{
 		Changed: []registry.Change{
-			{Cluster: "prod", ClaimRef: "db/pg", Kind: "PostgreSQL.db.example.org", Old: "True: Available", New: "False: disk full"},
+			{Cluster: "prod", ClaimRef: "db/pg", Kind: "PostgreSQL.db.example.org", Old: "True: Available", New: "False: disk full", Reason: "ReconcileError"},
 			{Cluster: "prod", ClaimRef: "db/pg2", Kind: "PostgreSQL.db.example.org", Old: "False: x", New: "True: Available"},
 		},
 		Deleted: []registry.Change{{Cluster: "dev", ClaimRef: "a/b", Kind: "K.g", Old: "True: ok", New: "deleted"}},
@@ -139,7 +139,7 @@ func TestPRTextSummaryAndFields(t *testing.T) {
 	want := "Claim status collected by machinery-status-collector from its clusters' agents, written into `reg.yaml`.\n" +
 		"\n- **dev**: 1 not ready, 1 deleted, 1 not in the registry\n- **prod**: 2 changed, 1 not ready\n" +
 		"\n### Changed (2)\n\n| Cluster | Claim | Kind | Old | New |\n|---|---|---|---|---|\n" +
-		"| prod | db/pg | PostgreSQL.db.example.org | True: Available | False: disk full |\n" +
+		"| prod | db/pg | PostgreSQL.db.example.org | True: Available | False (ReconcileError): disk full |\n" +
 		"| prod | db/pg2 | PostgreSQL.db.example.org | False: x | True: Available |\n" +
 		"\n### Deleted from their cluster (1)\n\n| Cluster | Claim | Kind | Last status |\n|---|---|---|---|\n| dev | a/b | K.g | True: ok |\n" +
 		"\n### Seen but not in the registry (1)\n\n| Cluster | Claim | Kind | Status | Added |\n|---|---|---|---|---|\n" +
@@ -150,6 +150,27 @@ func TestPRTextSummaryAndFields(t *testing.T) {
 	f := PRFields("reg.yaml", r)
 	if f != (publish.TemplateFields{Path: "reg.yaml", Changed: 2, NotReady: 2, Deleted: 1, Missing: 1, Clusters: 2}) {
 		t.Errorf("fields %+v", f)
+	}
+}
+
+// TestChangeText: the reason goes beside a not-ready new status only.
+func TestChangeText(t *testing.T) {
+	for _, tc := range []struct{ new, reason, want string }{
+		{"False: disk full", "ReconcileError", "False (ReconcileError): disk full"},
+		{"Unknown: waiting", "Creating", "Unknown (Creating): waiting"},
+		{"False", "ReconcileError", "False (ReconcileError)"},
+		{"True: Available", "Available", "True: Available"},
+		{"False: disk full", "", "False: disk full"},
+		{"Falsely reported", "X", "Falsely reported"},
+		{"deleted", "X", "deleted"},
+	} {
+		if got := changeText(registry.Change{New: tc.new, Reason: tc.reason}); got != tc.want {
+			t.Errorf("changeText(%q, %q) = %q, want %q", tc.new, tc.reason, got, tc.want)
+		}
+	}
+	m := registry.MissingClaim{Record: status.Record{Reason: "X", StatusMessage: "no ready state"}}
+	if got := statusText(m); got != "no ready state" {
+		t.Errorf("statusText without a ready state = %q", got)
 	}
 }
 
@@ -177,5 +198,41 @@ func TestPRTextNotes(t *testing.T) {
 	}
 	if _, body := PRText("registry.yaml", registry.Report{}); strings.Contains(body, "Notes") {
 		t.Errorf("empty report has notes:\n%s", body)
+	}
+}
+
+// TestFileSectionShowsReason: a sharded body's file section renders its
+// tables as the single-file body does, reason beside a not-ready status
+// included.
+func TestFileSectionShowsReason(t *testing.T) {
+	r := registry.Report{Changed: []registry.Change{
+		{Cluster: "prod", ClaimRef: "db/pg", Kind: "K.g", Old: "True: ok", New: "False: disk full", Reason: "ReconcileError"},
+	}}
+	got := FileSection("clusters/prod.yaml", r, true)
+	want := "\n### `clusters/prod.yaml` (new file)\n" +
+		"\n- **prod**: 1 changed, 1 not ready\n" +
+		"\n#### Changed (1)\n\n| Cluster | Claim | Kind | Old | New |\n|---|---|---|---|---|\n" +
+		"| prod | db/pg | K.g | True: ok | False (ReconcileError): disk full |\n"
+	if got != want {
+		t.Errorf("section =\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestPRTextReasonFromApply: the reason of a record travels through
+// registry.Apply (both layouts) into the Changed table.
+func TestPRTextReasonFromApply(t *testing.T) {
+	rec := status.Record{Cluster: "prod", ClaimRef: "db/pg", Ready: "False", Reason: "ReconcileError", StatusMessage: "disk full"}
+	for name, src := range map[string]string{
+		"clusters":      "prod:\n  - name: pg\n    namespace: db\n    ready: \"True\"\n    statusMessage: ok\n",
+		"claimregistry": "apiVersion: claim-registry.io/v1alpha1\nkind: ClaimRegistry\nclaims:\n  - name: pg\n    namespace: db\n    clusters:\n      prod:\n        ready: \"True\"\n        statusMessage: ok\n",
+	} {
+		_, rep, err := registry.Apply([]byte(src), []status.Record{rec}, registry.Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		_, body := PRText("reg.yaml", rep)
+		if want := "| prod | db/pg | – | True: ok | False (ReconcileError): disk full |\n"; !strings.Contains(body, want) {
+			t.Errorf("%s: body\n%s\nlacks row\n%s", name, body, want)
+		}
 	}
 }
