@@ -7,7 +7,19 @@ import (
 	"github.com/stuttgart-things/machinery-status-collector/shared/publish"
 )
 
-// autoMerge gives a clean run's open PR to the publisher's auto-merge
+// mergeIfUnchanged is autoMerge after a publish whose action left the
+// PR as it was (ActionUnchanged): that PR is as current as on a clean
+// run. A run that opened or moved the PR leaves merging to a later run,
+// so that checks start on the new head first. state is the publish's
+// state (nil when there is none).
+func (f *Function) mergeIfUnchanged(ctx context.Context, action string, state *savedState, res *Result) error {
+	if action != publish.ActionUnchanged || state == nil {
+		return nil
+	}
+	return f.autoMerge(ctx, *state, res)
+}
+
+// autoMerge gives the open PR of a run that left it as it was to the publisher's auto-merge
 // (REGISTRY_AUTOMERGE), which merges it once it is current, mergeable
 // and green, and records what happened in res. The state it returns is
 // stored whatever the outcome.

@@ -16,10 +16,10 @@ const maxBodyBytes = 60000
 // PRText renders the PR title and body for a registry report: a table of
 // changed claims, the claims not in the registry and the claims deleted
 // from their cluster, and notes on entries matched or left in a way the
-// file does not make obvious. Rows that do not fit are counted in a note. The
-// title is stable so the PR is recognisable across runs.
+// file does not make obvious. Rows that do not fit are counted in a note.
+// The title is the default template's (see defaultTitle).
 func PRText(path string, r registry.Report) (title, body string) {
-	title = "Update claim status in " + path
+	title = defaultTitle(PRFields(path, r))
 	var b strings.Builder
 	fmt.Fprintf(&b, "Claim status collected by machinery-status-collector from its clusters' agents, written into `%s`.\n", path)
 	if !writeTables(&b, r, "###", maxBodyBytes-200) {
@@ -47,7 +47,7 @@ func writeTables(b *strings.Builder, r registry.Report, level string, limit int)
 	}
 	var changed, missing, deleted []string
 	for _, c := range r.Changed {
-		changed = append(changed, fmt.Sprintf("| %s | %s | %s | %s | %s |\n", cell(c.Cluster), cell(c.ClaimRef), cell(c.Kind), cell(c.Old), cell(c.New)))
+		changed = append(changed, fmt.Sprintf("| %s | %s | %s | %s | %s |\n", cell(c.Cluster), cell(c.ClaimRef), cell(c.Kind), cell(c.Old), cell(changeText(c))))
 	}
 	for _, m := range r.Missing {
 		added := "no"
@@ -90,11 +90,14 @@ func FileSection(path string, r registry.Report, created bool) string {
 	return b.String()
 }
 
-// ShardedPRText renders the PR title and body for a sharded registry: the
-// pattern, then each file's section (from FileSection) in path order;
-// sections that do not fit the body limit are counted in a note.
-func ShardedPRText(pattern string, sections []string) (title, body string) {
-	title = "Update claim status in " + pattern
+// ShardedPRText renders the PR title and body for a sharded registry
+// whose pattern and counts over all files are f: the pattern, then each
+// file's section (from FileSection) in path order; sections that do not
+// fit the body limit are counted in a note. The title is the default
+// template's (see defaultTitle).
+func ShardedPRText(f publish.TemplateFields, sections []string) (title, body string) {
+	pattern := f.Path
+	title = defaultTitle(f)
 	var b strings.Builder
 	fmt.Fprintf(&b, "Claim status collected by machinery-status-collector from its clusters' agents, written into the registry files `%s`: %d with changes, grouped by file below.\n", pattern, len(sections))
 	for i, s := range sections {
@@ -110,6 +113,15 @@ func ShardedPRText(pattern string, sections []string) (title, body string) {
 	return title, b.String()
 }
 
+// defaultTitle is the title publish.DefaultTitleTemplate gives f. The
+// publishers render the configured REGISTRY_PR_TITLE over the same fields
+// (publish.Desired.Fields), so this is the title users see unless they
+// set their own; it cannot fail, the template being fixed and valid.
+func defaultTitle(f publish.TemplateFields) string {
+	title, _, _ := publish.PRConfig{}.Texts(f)
+	return title
+}
+
 // maxCellBytes bounds one table cell before escaping.
 const maxCellBytes = 300
 
@@ -123,7 +135,7 @@ func cell(s string) string {
 // reason beside it when the claim is not ready, and the message.
 func statusText(m registry.MissingClaim) string {
 	ready := m.Ready
-	if m.Reason != "" && ready != "True" {
+	if m.Reason != "" && ready != "" && ready != "True" {
 		ready += " (" + m.Reason + ")"
 	}
 	if ready == "" {
@@ -197,8 +209,27 @@ func summarise(b *strings.Builder, r registry.Report) {
 
 // notReady reports whether a change's new status text ("False: …",
 // "Unknown: …") is not ready.
-func notReady(status string) bool {
-	return strings.HasPrefix(status, "False") || strings.HasPrefix(status, "Unknown")
+func notReady(status string) bool { return readyWord(status) != "" }
+
+// readyWord is "False" or "Unknown" when a status text (see
+// registry.Change) starts with that ready state, else "".
+func readyWord(status string) string {
+	for _, w := range []string{"False", "Unknown"} {
+		if status == w || strings.HasPrefix(status, w+": ") {
+			return w
+		}
+	}
+	return ""
+}
+
+// changeText is a change's new status for a cell, with the reason beside
+// a not-ready state as statusText puts it: "False (ReconcileError): …".
+func changeText(c registry.Change) string {
+	w := readyWord(c.New)
+	if w == "" || c.Reason == "" {
+		return c.New
+	}
+	return w + " (" + c.Reason + ")" + c.New[len(w):]
 }
 
 // PRFields are the template fields (REGISTRY_PR_TITLE,

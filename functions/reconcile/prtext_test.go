@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"html"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -11,9 +13,12 @@ import (
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
 
+	"github.com/stuttgart-things/machinery-status-collector/shared/githubfake"
 	"github.com/stuttgart-things/machinery-status-collector/shared/publish"
+	"github.com/stuttgart-things/machinery-status-collector/shared/redistest"
 	"github.com/stuttgart-things/machinery-status-collector/shared/registry"
 	"github.com/stuttgart-things/machinery-status-collector/shared/status"
+	"github.com/stuttgart-things/machinery-status-collector/shared/store"
 )
 
 // hostile are status messages that try to steer the PR body, each with
@@ -129,17 +134,23 @@ func TestPRTextHostileMessagesRenderInert(t *testing.T) {
 func TestPRTextSummaryAndFields(t *testing.T) {
 	r := registry.Report{
 		Changed: []registry.Change{
-			{Cluster: "prod", ClaimRef: "db/pg", Kind: "PostgreSQL.db.example.org", Old: "True: Available", New: "False: disk full"},
+			{Cluster: "prod", ClaimRef: "db/pg", Kind: "PostgreSQL.db.example.org", Old: "True: Available", New: "False: disk full", Reason: "ReconcileError"},
 			{Cluster: "prod", ClaimRef: "db/pg2", Kind: "PostgreSQL.db.example.org", Old: "False: x", New: "True: Available"},
 		},
 		Deleted: []registry.Change{{Cluster: "dev", ClaimRef: "a/b", Kind: "K.g", Old: "True: ok", New: "deleted"}},
 		Missing: []registry.MissingClaim{{Record: status.Record{Cluster: "dev", ClaimRef: "a/c", Kind: "K.g", Ready: "False", Reason: "ReconcileError", StatusMessage: "cannot connect"}}},
 	}
-	_, body := PRText("reg.yaml", r)
+	title, body := PRText("reg.yaml", r)
+	if want := "chore(registry): update claim status (2 changed, 1 deleted, 1 not in registry)"; title != want {
+		t.Errorf("title %q, want %q", title, want)
+	}
+	if title, _ := ShardedPRText(PRFields("reg/{cluster}.yaml", r), nil); title != "chore(registry): update claim status (2 changed, 1 deleted, 1 not in registry)" {
+		t.Errorf("sharded title %q", title)
+	}
 	want := "Claim status collected by machinery-status-collector from its clusters' agents, written into `reg.yaml`.\n" +
 		"\n- **dev**: 1 not ready, 1 deleted, 1 not in the registry\n- **prod**: 2 changed, 1 not ready\n" +
 		"\n### Changed (2)\n\n| Cluster | Claim | Kind | Old | New |\n|---|---|---|---|---|\n" +
-		"| prod | db/pg | PostgreSQL.db.example.org | True: Available | False: disk full |\n" +
+		"| prod | db/pg | PostgreSQL.db.example.org | True: Available | False (ReconcileError): disk full |\n" +
 		"| prod | db/pg2 | PostgreSQL.db.example.org | False: x | True: Available |\n" +
 		"\n### Deleted from their cluster (1)\n\n| Cluster | Claim | Kind | Last status |\n|---|---|---|---|\n| dev | a/b | K.g | True: ok |\n" +
 		"\n### Seen but not in the registry (1)\n\n| Cluster | Claim | Kind | Status | Added |\n|---|---|---|---|---|\n" +
@@ -150,6 +161,27 @@ func TestPRTextSummaryAndFields(t *testing.T) {
 	f := PRFields("reg.yaml", r)
 	if f != (publish.TemplateFields{Path: "reg.yaml", Changed: 2, NotReady: 2, Deleted: 1, Missing: 1, Clusters: 2}) {
 		t.Errorf("fields %+v", f)
+	}
+}
+
+// TestChangeText: the reason goes beside a not-ready new status only.
+func TestChangeText(t *testing.T) {
+	for _, tc := range []struct{ new, reason, want string }{
+		{"False: disk full", "ReconcileError", "False (ReconcileError): disk full"},
+		{"Unknown: waiting", "Creating", "Unknown (Creating): waiting"},
+		{"False", "ReconcileError", "False (ReconcileError)"},
+		{"True: Available", "Available", "True: Available"},
+		{"False: disk full", "", "False: disk full"},
+		{"Falsely reported", "X", "Falsely reported"},
+		{"deleted", "X", "deleted"},
+	} {
+		if got := changeText(registry.Change{New: tc.new, Reason: tc.reason}); got != tc.want {
+			t.Errorf("changeText(%q, %q) = %q, want %q", tc.new, tc.reason, got, tc.want)
+		}
+	}
+	m := registry.MissingClaim{Record: status.Record{Reason: "X", StatusMessage: "no ready state"}}
+	if got := statusText(m); got != "no ready state" {
+		t.Errorf("statusText without a ready state = %q", got)
 	}
 }
 
@@ -178,4 +210,115 @@ func TestPRTextNotes(t *testing.T) {
 	if _, body := PRText("registry.yaml", registry.Report{}); strings.Contains(body, "Notes") {
 		t.Errorf("empty report has notes:\n%s", body)
 	}
+}
+
+// TestFileSectionShowsReason: a sharded body's file section renders its
+// tables as the single-file body does, reason beside a not-ready status
+// included.
+func TestFileSectionShowsReason(t *testing.T) {
+	r := registry.Report{Changed: []registry.Change{
+		{Cluster: "prod", ClaimRef: "db/pg", Kind: "K.g", Old: "True: ok", New: "False: disk full", Reason: "ReconcileError"},
+	}}
+	got := FileSection("clusters/prod.yaml", r, true)
+	want := "\n### `clusters/prod.yaml` (new file)\n" +
+		"\n- **prod**: 1 changed, 1 not ready\n" +
+		"\n#### Changed (1)\n\n| Cluster | Claim | Kind | Old | New |\n|---|---|---|---|---|\n" +
+		"| prod | db/pg | K.g | True: ok | False (ReconcileError): disk full |\n"
+	if got != want {
+		t.Errorf("section =\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestPRTextReasonFromApply: the reason of a record travels through
+// registry.Apply (both layouts) into the Changed table.
+func TestPRTextReasonFromApply(t *testing.T) {
+	rec := status.Record{Cluster: "prod", ClaimRef: "db/pg", Ready: "False", Reason: "ReconcileError", StatusMessage: "disk full"}
+	for name, src := range map[string]string{
+		"clusters":      "prod:\n  - name: pg\n    namespace: db\n    ready: \"True\"\n    statusMessage: ok\n",
+		"claimregistry": "apiVersion: claim-registry.io/v1alpha1\nkind: ClaimRegistry\nclaims:\n  - name: pg\n    namespace: db\n    clusters:\n      prod:\n        ready: \"True\"\n        statusMessage: ok\n",
+	} {
+		_, rep, err := registry.Apply([]byte(src), []status.Record{rec}, registry.Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		_, body := PRText("reg.yaml", rep)
+		if want := "| prod | db/pg | – | True: ok | False (ReconcileError): disk full |\n"; !strings.Contains(body, want) {
+			t.Errorf("%s: body\n%s\nlacks row\n%s", name, body, want)
+		}
+	}
+}
+
+// TestTitleIsTheTemplateEverywhere: the title a user sees is the
+// REGISTRY_PR_TITLE template's (or the default's), for one file and a
+// sharded registry, on GitHub (the PR's title) and locally (PR.md's
+// heading).
+func TestTitleIsTheTemplateEverywhere(t *testing.T) {
+	for _, layout := range []string{"single", "sharded"} {
+		for _, where := range []string{"github", "local"} {
+			for _, tmpl := range []string{"", "{{.Path}}: {{.Changed}} changed"} {
+				name := "default"
+				if tmpl != "" {
+					name = "custom"
+				}
+				t.Run(layout+"/"+where+"/"+name, func(t *testing.T) {
+					e, path, title := titleEnv(t, layout == "sharded", where == "local", tmpl)
+					want := "chore(registry): update claim status (1 changed)"
+					if tmpl != "" {
+						want = path + ": 1 changed"
+					}
+					if res := e.run(); res.Outcome != publish.ActionOpened || res.Changed != 1 {
+						t.Fatalf("run %+v", res)
+					}
+					if got := title(); got != want {
+						t.Errorf("title %q, want %q", got, want)
+					}
+				})
+			}
+		}
+	}
+}
+
+// titleEnv is an env whose registry (one file or a {cluster} pattern,
+// on the GitHub fake or on disk) has one claim of cluster-a changed in
+// the store; it returns REGISTRY_FILE_PATH and how to read the title.
+func titleEnv(t *testing.T, sharded, local bool, tmpl string) (*env, string, func() string) {
+	file, path := "registry/cluster-a.yaml", "registry/{cluster}.yaml"
+	if !sharded {
+		file, path = regPath, regPath
+	}
+	content := shardFile("cluster-a", 2)
+	e := &env{t: t, logs: &syncBuffer{}}
+	var title func() string
+	if local {
+		dir := t.TempDir()
+		file, path = filepath.Join(dir, file), filepath.Join(dir, path)
+		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(file, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out := filepath.Join(dir, "pr")
+		e.vars = map[string]string{"REGISTRY_LOCAL_PR_DIR": out}
+		title = func() string {
+			pr, err := os.ReadFile(filepath.Join(out, publish.PRFileName))
+			first, _, _ := strings.Cut(string(pr), "\n")
+			if err != nil || !strings.HasPrefix(first, "# ") {
+				t.Fatalf("PR.md (%v): %q", err, pr)
+			}
+			return first[2:]
+		}
+	} else {
+		e.gh = githubfake.New(t, githubfake.WithToken(ghToken))
+		e.repo = e.gh.CreateRepo("platform", "registry", map[string]string{file: content})
+		e.vars = map[string]string{"GITHUB_TOKEN": ghToken, "GITHUB_API_URL": e.gh.URL(),
+			"REGISTRY_REPO_OWNER": "platform", "REGISTRY_REPO_NAME": "registry"}
+		title = func() string { return e.onlyPR().Title }
+	}
+	e.vars["REGISTRY_FILE_PATH"], e.vars["RECONCILE_WARMUP"], e.vars["REGISTRY_PR_TITLE"] = path, "0s", tmpl
+	e.redis = redistest.Start(t)
+	e.store = store.New(e.redis.Client(), "")
+	e.fn = e.newFunction()
+	e.putRecords(1, status.Record{Cluster: "cluster-a", ClaimRef: "team/claim-0", StatusMessage: "down"})
+	return e, path, title
 }

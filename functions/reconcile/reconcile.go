@@ -222,7 +222,7 @@ func (f *Function) run(ctx context.Context) (res Result, err error) {
 	if err == nil {
 		res.pendingAfterward = after - gen
 	}
-	return res, nil
+	return res, f.mergeIfUnchanged(ctx, pres.Action, newState, &res)
 }
 
 // publish is step 3 of Run: read the registry, apply the stored

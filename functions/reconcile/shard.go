@@ -93,8 +93,8 @@ func (f *Function) publishSharded(ctx context.Context, pat publish.Pattern, st s
 			sections = append(sections, m.Section)
 		}
 	}
-	title, body := ShardedPRText(pat.Raw, sections)
 	fields.Changed, fields.Deleted, fields.Missing, fields.Clusters = res.Changed, res.Deleted, res.Missing, len(clusters)
+	title, body := ShardedPRText(fields, sections)
 	pres, pst, perr := pub.PublishFiles(ctx, s.head, s.changes, publish.Desired{Title: title, Body: body, Fields: &fields}, st.State)
 	out := savedState{State: pst}
 	if perr == nil && pres.Action != publish.ActionForeignCommit {

@@ -28,6 +28,7 @@ type Local struct {
 	pattern Pattern
 	dir     string
 	labels  []string
+	pr      PRConfig
 	log     *slog.Logger
 	maxFile int64
 }
@@ -47,7 +48,7 @@ func NewLocal(cfg Config, opt Options) (*Local, error) {
 	if err != nil {
 		return nil, fmt.Errorf("local publisher: %w", err)
 	}
-	l := &Local{pattern: p, dir: cfg.LocalDir, labels: cfg.Labels, log: opt.logger(), maxFile: opt.maxFile()}
+	l := &Local{pattern: p, dir: cfg.LocalDir, labels: cfg.Labels, pr: cfg.PR, log: opt.logger(), maxFile: opt.maxFile()}
 	src, err1 := filepath.Abs(p.Root())
 	dst, err2 := filepath.Abs(l.dir)
 	if err := errors.Join(err1, err2); err != nil {
@@ -56,7 +57,30 @@ func NewLocal(cfg Config, opt Options) (*Local, error) {
 	if src == dst {
 		return nil, fmt.Errorf("local publisher: REGISTRY_LOCAL_PR_DIR %q would overwrite REGISTRY_FILE_PATH %q", l.dir, cfg.Path)
 	}
+	if set := githubOnly(cfg.PR); len(set) > 0 {
+		l.log.Info("local publisher: these settings apply to GitHub only and are ignored here", "set", strings.Join(set, ","))
+	}
 	return l, nil
+}
+
+// githubOnly names the settings of c that mean nothing without GitHub
+// (people to ask, a merge to make).
+func githubOnly(c PRConfig) []string {
+	var set []string
+	for _, s := range []struct {
+		name string
+		on   bool
+	}{
+		{"REGISTRY_PR_REVIEWERS", len(c.Reviewers) > 0},
+		{"REGISTRY_PR_TEAM_REVIEWERS", len(c.TeamReviewers) > 0},
+		{"REGISTRY_PR_ASSIGNEES", len(c.Assignees) > 0},
+		{"REGISTRY_AUTOMERGE", c.AutoMerge != ""},
+	} {
+		if s.on {
+			set = append(set, s.name)
+		}
+	}
+	return set
 }
 
 // proposalPath is where the proposal of the registry file name goes: its
@@ -176,11 +200,18 @@ func (l *Local) PublishFiles(_ context.Context, head Head, changes []Change, d D
 		return Result{Action: ActionClosed, PRURL: url}, State{BaseSHA: head.SHA}, nil
 	}
 
+	d, commit, err := l.pr.desired(d)
+	if err != nil {
+		return Result{Action: ActionUnchanged}, st, err
+	}
+	if commit == "" {
+		commit = d.Title
+	}
 	labels := d.Labels
 	if labels == nil {
 		labels = l.labels
 	}
-	pr := prMarkdown(d, labels)
+	pr := prMarkdown(d, labels, commit, l.pr.Draft)
 	_, hash := renderBody(d.Title, d.Body)
 	next := State{BaseSHA: head.SHA, BlobSHA: proposalID(changes), BodyHash: hash, PRURL: url}
 
@@ -262,12 +293,26 @@ func (l *Local) writeProposal(c Change) (bool, error) {
 	return true, nil
 }
 
-// prMarkdown is the PR text as a file: title, body, labels.
-func prMarkdown(d Desired, labels []string) string {
+// prMarkdown is the PR text as a file: title, whether GitHub would open
+// it as a draft, body, labels and the commit message (indented, so no
+// text in it can end the block).
+func prMarkdown(d Desired, labels []string, commit string, draft bool) string {
 	var b strings.Builder
-	b.WriteString("# " + d.Title + "\n\n" + strings.TrimRight(d.Body, "\n") + "\n")
+	b.WriteString("# " + d.Title + "\n\n")
+	if draft {
+		b.WriteString("_Draft: GitHub opens this pull request as a draft (REGISTRY_PR_DRAFT)._\n\n")
+	}
+	b.WriteString(strings.TrimRight(d.Body, "\n") + "\n")
 	if len(labels) > 0 {
 		b.WriteString("\nLabels: " + strings.Join(labels, ", ") + "\n")
+	}
+	b.WriteString("\nCommit message:\n\n")
+	for line := range strings.Lines(strings.TrimRight(commit, "\n") + "\n") {
+		if line == "\n" {
+			b.WriteString(line)
+			continue
+		}
+		b.WriteString("    " + line)
 	}
 	return b.String()
 }

@@ -67,7 +67,7 @@ func TestLocalShardedProposals(t *testing.T) {
 		}
 		return nil
 	})
-	if want := map[string]string{"a.yaml": "a: 2\n", "c.yaml": "c: 1\n", PRFileName: "# t\n\nb\n"}; !reflect.DeepEqual(got, want) {
+	if want := map[string]string{"a.yaml": "a: 2\n", "c.yaml": "c: 1\n", PRFileName: "# t\n\nb\n\nCommit message:\n\n    t\n"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("proposal folder %v, want %v", got, want)
 	}
 

@@ -141,3 +141,81 @@ func TestClipLines(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+// TestLocalPRTemplatesAndDraft: PR.md carries the title and commit
+// message from the templates (or the defaults) and says when GitHub would
+// open the PR as a draft, exactly.
+func TestLocalPRTemplatesAndDraft(t *testing.T) {
+	fields := &TemplateFields{Path: "registry.yaml", Changed: 2, Deleted: 1}
+	for _, tc := range []struct {
+		name string
+		pr   PRConfig
+		want string
+	}{
+		{"defaults", PRConfig{},
+			"# chore(registry): update claim status (2 changed, 1 deleted)\n\nbody\n\nLabels: registry\n" +
+				"\nCommit message:\n\n    chore(registry): update claim status (2 changed, 1 deleted)\n"},
+		{"templates and draft", PRConfig{Draft: true, TitleTemplate: "fix: {{.Path}} ({{.Changed}})",
+			CommitTemplate: "fix(registry): {{.Changed}} changed\n\nDeleted: {{.Deleted}}\n"},
+			"# fix: registry.yaml (2)\n\n_Draft: GitHub opens this pull request as a draft (REGISTRY_PR_DRAFT)._\n\nbody\n\nLabels: registry\n" +
+				"\nCommit message:\n\n    fix(registry): 2 changed\n\n    Deleted: 1\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			file := filepath.Join(dir, "registry.yaml")
+			if err := os.WriteFile(file, []byte("a: Ready\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			l, err := NewLocal(Config{Path: file, LocalDir: filepath.Join(dir, "pr"), Labels: []string{"registry"}, PR: tc.pr},
+				Options{Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			base, err := l.ReadBase(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := Desired{Title: "ignored when fields are set", Body: "body\n", Fields: fields}
+			if _, _, err := l.Publish(context.Background(), base, []byte("a: NotReady\n"), d, State{}); err != nil {
+				t.Fatal(err)
+			}
+			got, err := os.ReadFile(l.prPath())
+			if err != nil || string(got) != tc.want {
+				t.Errorf("PR.md (%v) =\n%s\nwant\n%s", err, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestLocalLogsGitHubOnlySettings: reviewers, assignees and auto-merge
+// are named in one INFO line at start, and nothing is said without them.
+func TestLocalLogsGitHubOnlySettings(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		pr   PRConfig
+		want string
+	}{
+		{"none", PRConfig{Draft: true, TitleTemplate: "x"}, ""},
+		{"all", PRConfig{Reviewers: []string{"a"}, TeamReviewers: []string{"t"}, Assignees: []string{"b"}, AutoMerge: MergeSquash},
+			"level=INFO msg=\"local publisher: these settings apply to GitHub only and are ignored here\" " +
+				"set=REGISTRY_PR_REVIEWERS,REGISTRY_PR_TEAM_REVIEWERS,REGISTRY_PR_ASSIGNEES,REGISTRY_AUTOMERGE\n"},
+		{"automerge", PRConfig{AutoMerge: MergeRebase},
+			"level=INFO msg=\"local publisher: these settings apply to GitHub only and are ignored here\" set=REGISTRY_AUTOMERGE\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			var logs bytes.Buffer
+			noTime := func(_ []string, a slog.Attr) slog.Attr {
+				if a.Key == slog.TimeKey {
+					return slog.Attr{}
+				}
+				return a
+			}
+			_, err := NewLocal(Config{Path: filepath.Join(dir, "registry.yaml"), LocalDir: filepath.Join(dir, "pr"), PR: tc.pr},
+				Options{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{ReplaceAttr: noTime}))})
+			if err != nil || logs.String() != tc.want {
+				t.Errorf("NewLocal: %v, logged\n%q\nwant\n%q", err, logs.String(), tc.want)
+			}
+		})
+	}
+}

@@ -78,9 +78,11 @@ type Note struct {
 
 // Change is one entry's status moving from Old to New. Old and New are
 // short human texts: "True: Available" (ready and message), the message
-// alone when no ready state is known, "deleted", or "" for none.
+// alone when no ready state is known, "deleted", or "" for none. Reason
+// is the record's reason (e.g. "ReconcileError"), "" when it has none.
 type Change struct {
 	Cluster, ClaimRef, Kind, Old, New string
+	Reason                            string
 }
 
 // MissingClaim is a record whose claim has no entry in the registry. The
@@ -238,7 +240,7 @@ func (p *planner) added(x *rec) {
 
 // change reports the status of x's entry moving from old to new.
 func (p *planner) change(x *rec, old, new string) {
-	c := Change{Cluster: x.r.Cluster, ClaimRef: x.r.ClaimRef, Kind: x.r.Kind, Old: old, New: new}
+	c := Change{Cluster: x.r.Cluster, ClaimRef: x.r.ClaimRef, Kind: x.r.Kind, Old: old, New: new, Reason: x.r.Reason}
 	if x.deleted {
 		p.rep.Deleted = append(p.rep.Deleted, c)
 	} else {
