@@ -30,6 +30,20 @@ type koConfig struct {
 	} `json:"builds"`
 }
 
+// readKoConfig decodes root's .ko.yaml strictly.
+func readKoConfig(t testing.TB, root string) koConfig {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(root, ".ko.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kc koConfig
+	if err := yaml.UnmarshalStrict(raw, &kc); err != nil {
+		t.Fatalf(".ko.yaml: %v", err)
+	}
+	return kc
+}
+
 // images returns every container image (init containers too) of objs.
 func images(objs []*unstructured.Unstructured) []string {
 	var out []string
@@ -48,14 +62,7 @@ func images(objs []*unstructured.Unstructured) []string {
 // other image is Redis.
 func TestImagesResolveWithKo(t *testing.T) {
 	root := repoRoot(t)
-	raw, err := os.ReadFile(filepath.Join(root, ".ko.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var kc koConfig
-	if err := yaml.UnmarshalStrict(raw, &kc); err != nil {
-		t.Fatalf(".ko.yaml: %v", err)
-	}
+	kc := readKoConfig(t, root)
 	var builds []string
 	for _, b := range kc.Builds {
 		dir := filepath.Join(root, b.Dir, b.Main)
@@ -132,14 +139,7 @@ type koGit struct {
 // checked against the package's source.
 func TestKoBuildsSetTheVersion(t *testing.T) {
 	root := repoRoot(t)
-	raw, err := os.ReadFile(filepath.Join(root, ".ko.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var kc koConfig
-	if err := yaml.UnmarshalStrict(raw, &kc); err != nil {
-		t.Fatalf(".ko.yaml: %v", err)
-	}
+	kc := readKoConfig(t, root)
 	const target = modulePath + "/shared/buildinfo.Version="
 	if !declaresVar(t, filepath.Join(root, "shared/buildinfo"), "Version") {
 		t.Fatalf("shared/buildinfo declares no package-level Version, the -X target of the ko builds")

@@ -47,21 +47,12 @@ func TestEmbeddedRedisRun(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- c.Serve(ctx, l) }()
 	base := "http://" + l.Addr().String()
-	resp, err := http.Post(base+"/api/v1/status", "application/json",
-		strings.NewReader(`{"cluster":"cluster-01","claimRef":"default/my-db","statusMessage":"Resource is available"}`))
+	postMyDB(t, base)
+	resp, err := http.Get(base + "/api/v1/status/cluster-01")
 	if err != nil {
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 201 {
-		t.Fatalf("POST = %d %s", resp.StatusCode, body)
-	}
-	resp, err = http.Get(base + "/api/v1/status/cluster-01")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if !strings.Contains(string(body), `"claimRef":"default/my-db"`) {
 		t.Fatalf("GET = %s", body)
@@ -322,21 +313,28 @@ func TestRedisPasswordFile(t *testing.T) {
 			defer c.Close()
 			hs := httptest.NewServer(c.handler)
 			defer hs.Close()
-			resp, err := http.Post(hs.URL+"/api/v1/status", "application/json",
-				strings.NewReader(`{"cluster":"cluster-01","claimRef":"default/my-db","statusMessage":"Resource is available"}`))
-			if err != nil {
-				t.Fatal(err)
-			}
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != 201 {
-				t.Fatalf("POST = %d %s", resp.StatusCode, body)
-			}
+			postMyDB(t, hs.URL)
 			// The status is in the Redis behind the password.
 			recs, err := store.New(srv.Client(), "").ClusterRecords(context.Background(), "cluster-01")
 			if err != nil || len(recs) != 1 || recs[0].ClaimRef != "default/my-db" {
 				t.Fatalf("records in the password-protected Redis: %+v %v", recs, err)
 			}
 		})
+	}
+}
+
+// postMyDB posts the README's example status for cluster-01 to the
+// collector at base and fails the test unless it answers 201.
+func postMyDB(t *testing.T, base string) {
+	t.Helper()
+	resp, err := http.Post(base+"/api/v1/status", "application/json",
+		strings.NewReader(`{"cluster":"cluster-01","claimRef":"default/my-db","statusMessage":"Resource is available"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 201 {
+		t.Fatalf("POST = %d %s", resp.StatusCode, body)
 	}
 }
