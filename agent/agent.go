@@ -153,10 +153,7 @@ func Main(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	srv, err := health.Server(a.Handler(), log)
-	if err != nil {
-		return err
-	}
+	srv := health.Server(a.Handler(), cfg.HTTP, log)
 	ln, err := net.Listen("tcp", cfg.MetricsAddr)
 	if err != nil {
 		return fmt.Errorf("listen on AGENT_METRICS_ADDR %s: %w", cfg.MetricsAddr, err)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	sconfig "github.com/stuttgart-things/machinery-status-collector/shared/config"
+	"github.com/stuttgart-things/machinery-status-collector/shared/httpserver"
 	"github.com/stuttgart-things/machinery-status-collector/shared/logging"
 	"github.com/stuttgart-things/machinery-status-collector/shared/status"
 )
@@ -60,6 +61,9 @@ type Config struct {
 	DiscoveryInterval time.Duration // AGENT_DISCOVERY_INTERVAL, default 30s
 	MaxBackoff        time.Duration // AGENT_MAX_BACKOFF, default 1m
 	MetricsAddr       string        // AGENT_METRICS_ADDR, default :8096
+	// HTTP bounds the probe server's clients (HTTP_*, as on every server
+	// of the project).
+	HTTP httpserver.Config
 }
 
 // DiscoveryMode reports whether the agent discovers claim resources by
@@ -115,6 +119,7 @@ func ConfigFromEnv(e *sconfig.Env) Config {
 	c.ResyncPeriod = resyncPeriod(e)
 	c.DiscoveryInterval = e.Duration("AGENT_DISCOVERY_INTERVAL", DefaultDiscoveryInterval, 100*time.Millisecond)
 	c.MaxBackoff = e.Duration("AGENT_MAX_BACKOFF", DefaultMaxBackoff, 100*time.Millisecond)
+	c.HTTP = httpserver.ConfigFromEnv(e)
 	return c
 }
 

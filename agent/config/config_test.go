@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stuttgart-things/machinery-status-collector/shared/httpserver"
 )
 
 func env(m map[string]string) Getenv { return func(k string) string { return m[k] } }
@@ -35,12 +37,14 @@ func TestSingleResourceAndTunables(t *testing.T) {
 		"CLAIM_NAMESPACE": "team-a", "COLLECTOR_TOKEN_FILE": tok,
 		"AGENT_BATCH_SIZE": "1000", "AGENT_FLUSH_INTERVAL": "250ms", "AGENT_RESYNC_PERIOD": "0",
 		"AGENT_METRICS_ADDR": "127.0.0.1:9000", "LOG_LEVEL": "debug", "LOG_FORMAT": "text",
+		"HTTP_IDLE_TIMEOUT": "2s", "HTTP_MAX_HEADER_BYTES": "8192",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.DiscoveryMode() || c.ClaimVersion != "v1" || c.BatchSize != 1000 || c.FlushInterval != 250*time.Millisecond ||
-		c.ResyncPeriod != 0 || c.MetricsAddr != "127.0.0.1:9000" {
+		c.ResyncPeriod != 0 || c.MetricsAddr != "127.0.0.1:9000" ||
+		c.HTTP.IdleTimeout != 2*time.Second || c.HTTP.MaxHeaderBytes != 8192 || c.HTTP.ReadTimeout != httpserver.Defaults().ReadTimeout {
 		t.Fatalf("parsed: %+v", c)
 	}
 	if got, err := c.Token(); err != nil || got != "abc" {
@@ -69,8 +73,9 @@ func TestReportsAllProblemsAtOnce(t *testing.T) {
 		"AGENT_RESYNC_PERIOD":  "10ms",
 		"AGENT_LOG_LEVEL":      "loud",
 		"LOG_FORMAT":           "xml",
+		"HTTP_IDLE_TIMEOUT":    "forever",
 	}))
-	want := `invalid configuration (10 problems):
+	want := `invalid configuration (11 problems):
   CLUSTER_NAME: "Not_A_Label" must be a DNS-1123 label (lower-case letters, digits and '-', starting and ending with a letter or digit)
   COLLECTOR_URL: "ftp://x" must be an http:// or https:// URL
   CLAIM_GROUP: is required when CLAIM_RESOURCE is set
@@ -79,6 +84,7 @@ func TestReportsAllProblemsAtOnce(t *testing.T) {
   AGENT_BATCH_SIZE: 5000 is out of range [1, 1000]
   AGENT_FLUSH_INTERVAL: "soon" is not a duration like 30s or 5m
   AGENT_RESYNC_PERIOD: 10ms is shorter than the minimum 1s
+  HTTP_IDLE_TIMEOUT: "forever" is not a duration like 30s or 5m
   LOG_LEVEL: "loud" is not one of debug, info, warn, error
   LOG_FORMAT: "xml" is not json or text`
 	if err == nil || err.Error() != want {

@@ -9,7 +9,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/stuttgart-things/machinery-status-collector/shared/config"
 	"github.com/stuttgart-things/machinery-status-collector/shared/httpserver"
 )
 
@@ -33,14 +32,10 @@ func Handler(ready func() error, reg *prometheus.Registry) http.Handler {
 }
 
 // Server builds the probe server for h with the bounds on slow and idle
-// clients every server of the project has: HTTP_* from the environment
-// (see shared/httpserver), defaults when unset. A bad value is an error
-// naming the variable.
-func Server(h http.Handler, log *slog.Logger) (*httpserver.Server, error) {
-	e := config.FromOS()
-	cfg := httpserver.ConfigFromEnv(e)
-	if err := e.Err(); err != nil {
-		return nil, fmt.Errorf("probe server: %w", err)
-	}
-	return httpserver.New("agent", h, cfg, log, nil), nil
+// clients every server of the project has: cfg is the agent's HTTP_*
+// settings, read and checked with the rest of its configuration
+// (agent/config), so --help lists them and a bad value is reported with
+// every other problem.
+func Server(h http.Handler, cfg httpserver.Config, log *slog.Logger) *httpserver.Server {
+	return httpserver.New("agent", h, cfg, log, nil)
 }

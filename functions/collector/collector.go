@@ -37,6 +37,9 @@ type Config struct {
 	// Interval is COLLECTOR_RECONCILE_INTERVAL, the ticker's period.
 	Interval time.Duration
 	HTTP     httpserver.Config // HTTP_* bounds on clients
+	// RedisPassword is read from REDIS_PASSWORD_FILE, as the deployed
+	// functions read it; only with REDIS_URL (the embedded Redis has none).
+	RedisPassword string
 }
 
 // --help lists what ConfigFromEnv reads.
@@ -57,6 +60,11 @@ func ConfigFromEnv(e *config.Env) Config {
 		e.Fail("COLLECTOR_ADDR", "%q holds a port (%s); give the interface only (127.0.0.1, 0.0.0.0, ::) and the port in COLLECTOR_PORT", c.Host, port)
 	}
 	store.CheckURL(e, c.Ingest.RedisURL)
+	if c.Ingest.RedisURL != "" {
+		c.RedisPassword = store.PasswordFromEnv(e)
+	} else if e.Get("REDIS_PASSWORD_FILE") != "" {
+		e.Fail("REDIS_PASSWORD_FILE", "is set but REDIS_URL is not: the embedded Redis takes no password; set REDIS_URL to the Redis it belongs to, or unset it")
+	}
 	if e.Get("REGISTRY_FILE_PATH") != "" || e.Get("GITHUB_TOKEN") != "" || e.Get("GITHUB_APP_ID") != "" {
 		rc := reconcile.ConfigFromEnv(e)
 		if e.Get("RECONCILE_WARMUP") == "" {
@@ -80,7 +88,9 @@ type Collector struct {
 }
 
 // New builds the collector from cfg. Without a Redis URL it starts an
-// embedded in-process Redis, which keeps data only while the process runs.
+// embedded in-process Redis, which keeps data only while the process runs;
+// with one it logs in with cfg.RedisPassword and fails, naming
+// REDIS_PASSWORD_FILE, when Redis refuses it.
 func New(cfg Config, log *slog.Logger) (*Collector, error) {
 	c := &Collector{cfg: cfg, log: log}
 	url := cfg.Ingest.RedisURL
@@ -93,7 +103,7 @@ func New(cfg Config, log *slog.Logger) (*Collector, error) {
 		url = "redis://" + m.Addr()
 		log.Info("REDIS_URL is not set: using an embedded in-process Redis; statuses are lost when the process stops", "addr", m.Addr())
 	}
-	st, err := store.Open(url, cfg.Ingest.KeyPrefix)
+	st, err := store.OpenWithPassword(url, cfg.RedisPassword, cfg.Ingest.KeyPrefix)
 	if err != nil {
 		c.Close()
 		return nil, err

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/stuttgart-things/machinery-status-collector/shared/config"
+	"github.com/stuttgart-things/machinery-status-collector/shared/redistest"
+	"github.com/stuttgart-things/machinery-status-collector/shared/store"
 )
 
 // TestEmbeddedRedisRun starts the local collector as `make run` does, with
@@ -45,21 +47,12 @@ func TestEmbeddedRedisRun(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- c.Serve(ctx, l) }()
 	base := "http://" + l.Addr().String()
-	resp, err := http.Post(base+"/api/v1/status", "application/json",
-		strings.NewReader(`{"cluster":"cluster-01","claimRef":"default/my-db","statusMessage":"Resource is available"}`))
+	postMyDB(t, base)
+	resp, err := http.Get(base + "/api/v1/status/cluster-01")
 	if err != nil {
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 201 {
-		t.Fatalf("POST = %d %s", resp.StatusCode, body)
-	}
-	resp, err = http.Get(base + "/api/v1/status/cluster-01")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if !strings.Contains(string(body), `"claimRef":"default/my-db"`) {
 		t.Fatalf("GET = %s", body)
@@ -264,3 +257,84 @@ func (l *lockedBuffer) Write(p []byte) (int, error) {
 	return l.b.Write(p)
 }
 func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
+// With REDIS_URL, the local collector reads REDIS_PASSWORD_FILE as the
+// deployed functions do: the right password lets it in, a missing or
+// wrong one fails New naming the variable and never holding the password,
+// and the file without REDIS_URL is a configuration error.
+func TestRedisPasswordFile(t *testing.T) {
+	const secret = "local-redis-password-0123456789"
+	srv := redistest.StartWithPassword(t, secret)
+	dir := t.TempDir()
+	file := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	right, wrong := file("right", secret+"\n"), file("wrong", "not-"+secret+"\n")
+	for _, tc := range []struct {
+		name              string
+		env               map[string]string
+		configErr, newErr string
+	}{
+		{"right password", map[string]string{"REDIS_URL": srv.URL, "REDIS_PASSWORD_FILE": right}, "", ""},
+		{"no password", map[string]string{"REDIS_URL": srv.URL}, "",
+			"REDIS_PASSWORD_FILE: Redis requires a password and none was given; mount the redis-password Secret and point REDIS_PASSWORD_FILE at it"},
+		{"wrong password", map[string]string{"REDIS_URL": srv.URL, "REDIS_PASSWORD_FILE": wrong}, "",
+			"REDIS_PASSWORD_FILE: Redis refused the password; it differs from the one Redis was started with"},
+		{"file without REDIS_URL", map[string]string{"REDIS_PASSWORD_FILE": right},
+			"invalid configuration (1 problem):\n  REDIS_PASSWORD_FILE: is set but REDIS_URL is not: the embedded Redis takes no password; set REDIS_URL to the Redis it belongs to, or unset it", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := config.FromMap(tc.env)
+			cfg := ConfigFromEnv(e)
+			got := ""
+			if err := e.Err(); err != nil {
+				got = err.Error()
+			}
+			if got != tc.configErr {
+				t.Fatalf("config error %q, want %q", got, tc.configErr)
+			}
+			if got != "" {
+				return
+			}
+			c, err := New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			if tc.newErr != "" {
+				if err == nil || err.Error() != tc.newErr {
+					t.Fatalf("New: %v, want %s", err, tc.newErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			hs := httptest.NewServer(c.handler)
+			defer hs.Close()
+			postMyDB(t, hs.URL)
+			// The status is in the Redis behind the password.
+			recs, err := store.New(srv.Client(), "").ClusterRecords(context.Background(), "cluster-01")
+			if err != nil || len(recs) != 1 || recs[0].ClaimRef != "default/my-db" {
+				t.Fatalf("records in the password-protected Redis: %+v %v", recs, err)
+			}
+		})
+	}
+}
+
+// postMyDB posts the README's example status for cluster-01 to the
+// collector at base and fails the test unless it answers 201.
+func postMyDB(t *testing.T, base string) {
+	t.Helper()
+	resp, err := http.Post(base+"/api/v1/status", "application/json",
+		strings.NewReader(`{"cluster":"cluster-01","claimRef":"default/my-db","statusMessage":"Resource is available"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 201 {
+		t.Fatalf("POST = %d %s", resp.StatusCode, body)
+	}
+}

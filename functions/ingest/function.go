@@ -61,6 +61,8 @@ type Function struct {
 	handler http.Handler
 	// inFlight is the body bytes reserved by writes being served.
 	inFlight atomic.Int64
+	// inFlightRefused counts writes the in-flight cap answered 503.
+	inFlightRefused prometheus.Counter
 	// tokenReloadFailures counts re-reads of the tokens file that kept the
 	// previous tokens.
 	tokenReloadFailures prometheus.Counter
@@ -102,6 +104,7 @@ func New(opts Options) *Function {
 	}
 	f.tokens.Store(&opts.Tokens)
 	f.tokenReloadFailures = newTokenMetrics(opts.Registerer, f)
+	f.inFlightRefused = newInFlightMetrics(opts.Registerer, f)
 	f.handler = f.routes()
 	return f
 }

@@ -75,6 +75,22 @@ func (m *metrics) outcomes(res store.Result) {
 	}
 }
 
+// newInFlightMetrics registers the gauge of body bytes reserved by writes
+// in flight (read at scrape time) and returns the counter of writes the
+// cap refused.
+func newInFlightMetrics(reg prometheus.Registerer, f *Function) prometheus.Counter {
+	refused := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "msc_ingest_inflight_refused_total",
+		Help: "Writes answered 503 because their body would take the bytes in flight past INGEST_MAX_INFLIGHT_BYTES.",
+	})
+	bytes := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "msc_ingest_inflight_bytes",
+		Help: "Request body bytes reserved by writes being served, against INGEST_MAX_INFLIGHT_BYTES.",
+	}, func() float64 { return float64(f.inFlight.Load()) })
+	reg.MustRegister(refused, bytes)
+	return refused
+}
+
 func (f *Function) metricsHandler() http.Handler {
 	g := f.opts.Gatherer
 	if g == nil {

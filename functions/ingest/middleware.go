@@ -142,6 +142,7 @@ func (f *Function) reserve(w http.ResponseWriter, r *http.Request) bool {
 	for {
 		cur := f.inFlight.Load()
 		if cur+n > f.opts.MaxInFlightBytes && cur > 0 {
+			f.inFlightRefused.Inc()
 			w.Header().Set("Retry-After", "1")
 			writeError(w, http.StatusServiceUnavailable, fmt.Sprintf(
 				"requests in flight hold %d body bytes; %d more would exceed the limit of %d (INGEST_MAX_INFLIGHT_BYTES), retry later",
