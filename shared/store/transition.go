@@ -43,15 +43,15 @@ func (s *Store) FillTransitions(ctx context.Context, recs []status.Record) error
 	if len(clusters) == 0 {
 		return nil
 	}
-	// keys[ci][j]: the field the script will write record byCluster[c][j] to.
-	keys := make([][]string, len(clusters))
+	// fields[ci][j]: the field the script will write record byCluster[c][j] to.
+	fields := make([][]string, len(clusters))
 	kindCmds := make([]*redis.SliceCmd, len(clusters))
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for ci, c := range clusters {
-			keys[ci] = make([]string, len(byCluster[c]))
+			fields[ci] = make([]string, len(byCluster[c]))
 			var refs []string
 			for j, i := range byCluster[c] {
-				keys[ci][j] = recs[i].Key()
+				fields[ci][j] = recs[i].Key()
 				if recs[i].Kind == "" {
 					refs = append(refs, recs[i].ClaimRef)
 				}
@@ -77,14 +77,14 @@ func (s *Store) FillTransitions(ctx context.Context, recs []status.Record) error
 			entry, _ := entries[k].(string)
 			k++
 			if kind, ok := onlyKind(entry); ok {
-				keys[ci][j] = recs[i].ClaimRef + "#" + kind
+				fields[ci][j] = recs[i].ClaimRef + "#" + kind
 			}
 		}
 	}
 	cmds := make([]*redis.SliceCmd, len(clusters))
 	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for ci, c := range clusters {
-			cmds[ci] = p.HMGet(ctx, s.k.claims(c), keys[ci]...)
+			cmds[ci] = p.HMGet(ctx, s.k.claims(c), fields[ci]...)
 		}
 		return nil
 	})
