@@ -20,6 +20,7 @@ import (
 	"github.com/stuttgart-things/machinery-status-collector/agent"
 	"github.com/stuttgart-things/machinery-status-collector/agent/config"
 	"github.com/stuttgart-things/machinery-status-collector/agent/metrics"
+	"github.com/stuttgart-things/machinery-status-collector/shared/servertest"
 )
 
 // The end-to-end tests run the agent against the real API server of
@@ -318,7 +319,7 @@ func TestE2EMain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &logBuffer{}
+	logs := &servertest.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- agent.Main(ctx, cfg, slog.New(slog.NewTextHandler(logs, nil))) }()

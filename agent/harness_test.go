@@ -1,7 +1,6 @@
 package agent_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -29,6 +28,7 @@ import (
 	"github.com/stuttgart-things/machinery-status-collector/functions/ingest"
 	"github.com/stuttgart-things/machinery-status-collector/shared/kubetest"
 	"github.com/stuttgart-things/machinery-status-collector/shared/redistest"
+	"github.com/stuttgart-things/machinery-status-collector/shared/servertest"
 	"github.com/stuttgart-things/machinery-status-collector/shared/status"
 	"github.com/stuttgart-things/machinery-status-collector/shared/store"
 )
@@ -211,28 +211,10 @@ func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.next.ServeHTTP(w, r)
 }
 
-// logBuffer collects the agent's log lines for assertions.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // running is a started agent.
 type running struct {
 	*agent.Agent
-	log  *logBuffer
+	log  *servertest.Buffer
 	stop func() // stops the agent and waits for it; idempotent
 }
 
@@ -255,7 +237,7 @@ func (e *env) startAgent(vars map[string]string, opts agent.Options) *running {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	logs := &logBuffer{}
+	logs := &servertest.Buffer{}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}

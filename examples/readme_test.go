@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,10 +15,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/stuttgart-things/machinery-status-collector/shared/servertest"
 )
 
 // The README marks each shell block this test runs with a comment on the
@@ -177,32 +177,7 @@ type walk struct {
 	port   string
 	server *exec.Cmd
 	done   chan error // the server's exit
-	log    syncBuffer
-}
-
-// syncBuffer is the collector's log, written by exec's copier while the
-// test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *syncBuffer) Reset() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf.Reset()
+	log    servertest.Buffer
 }
 
 // env is a clean environment: nothing of the caller's collector settings.
@@ -242,7 +217,7 @@ func (w *walk) run(c command) {
 func (w *walk) start(c command) {
 	w.t.Helper()
 	w.stop()
-	w.port = freePort(w.t)
+	w.port = strconv.Itoa(servertest.FreePort(w.t))
 	w.log.Reset()
 	line := strings.Replace(c.text, "make run", strconv.Quote(w.bin), 1)
 	w.server = exec.Command("bash", "-c", line)
@@ -291,15 +266,4 @@ func (w *walk) stop() {
 		}
 	}
 	w.server, w.done = nil, nil
-}
-
-// freePort is a TCP port nothing listens on right now.
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 }

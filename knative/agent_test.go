@@ -143,7 +143,7 @@ func TestAgentWithShippedRBAC(t *testing.T) {
 	}
 	setupCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	if err := installCRDs(setupCtx, api.dyn, crds); err != nil {
+	if err := kubetest.InstallCRDs(setupCtx, api.dyn, crds...); err != nil {
 		t.Fatal(err)
 	}
 	// The role as shipped, created for real: the cases bind to it.

@@ -77,7 +77,7 @@ func prepareAPI(kube *kubetest.Cluster, root string) (*apiServer, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if err := installCRDs(ctx, dyn, crds); err != nil {
+	if err := kubetest.InstallCRDs(ctx, dyn, crds...); err != nil {
 		return nil, err
 	}
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
@@ -117,65 +117,6 @@ func crdKind(crd *unstructured.Unstructured) (schema.GroupKind, string) {
 		}
 	}
 	return schema.GroupKind{Group: group, Kind: kind}, version
-}
-
-// installCRDs creates crds and waits, by watching, until each is
-// Established.
-func installCRDs(ctx context.Context, dyn dynamic.Interface, crds []*unstructured.Unstructured) error {
-	pending := map[string]bool{}
-	for _, c := range crds {
-		if _, err := dyn.Resource(crdGVR).Create(ctx, c, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("create CRD %s: %w", c.GetName(), err)
-		}
-		pending[c.GetName()] = true
-	}
-	// List, then watch from the list's version; a watch that ends (the
-	// server may close it at any time) starts over with a list.
-	for {
-		list, err := dyn.Resource(crdGVR).List(ctx, metav1.ListOptions{})
-		if err != nil {
-			return err
-		}
-		for i := range list.Items {
-			if kubetest.Established(&list.Items[i]) {
-				delete(pending, list.Items[i].GetName())
-			}
-		}
-		if len(pending) == 0 {
-			return nil
-		}
-		w, err := dyn.Resource(crdGVR).Watch(ctx, metav1.ListOptions{ResourceVersion: list.GetResourceVersion()})
-		if err != nil {
-			return err
-		}
-	events:
-		for len(pending) > 0 {
-			select {
-			case <-ctx.Done():
-				w.Stop()
-				return fmt.Errorf("CRDs not established: %v", keys(pending))
-			case ev, ok := <-w.ResultChan():
-				if !ok {
-					break events
-				}
-				if u, ok := ev.Object.(*unstructured.Unstructured); ok && kubetest.Established(u) {
-					delete(pending, u.GetName())
-				}
-			}
-		}
-		w.Stop()
-		if len(pending) == 0 {
-			return nil
-		}
-	}
-}
-
-func keys(m map[string]bool) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
 }
 
 // How a dry run sends an object: a server-side apply (what `kubectl apply

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/stuttgart-things/machinery-status-collector/shared/config"
+	"github.com/stuttgart-things/machinery-status-collector/shared/servertest"
 )
 
 // The command, built once per test binary into cmdDir (removed by TestMain).
@@ -72,10 +73,10 @@ func TestPingSourceEventTriggersRun(t *testing.T) {
 	e := newEnv(t, 5)
 	e.put("Available", 0)
 	bin := buildCmd(t)
-	port, metricsPort := freePort(t), freePort(t)
+	port, metricsPort := servertest.FreePort(t), servertest.FreePort(t)
 	cmd := exec.Command(bin)
 	cmd.Env = e.cmdEnv("PORT="+strconv.Itoa(port), "FUNCTION_TARGET=reconcile", "METRICS_PORT="+strconv.Itoa(metricsPort))
-	logs := &syncBuffer{}
+	logs := &servertest.Buffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -157,22 +158,13 @@ func TestOnceExitCodes(t *testing.T) {
 	}
 }
 
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // start runs the built command with env and waits until it listens on
 // port; the test ends it.
-func start(t *testing.T, bin string, port int, env []string) (*exec.Cmd, *syncBuffer) {
+func start(t *testing.T, bin string, port int, env []string) (*exec.Cmd, *servertest.Buffer) {
 	t.Helper()
 	cmd := exec.Command(bin)
 	cmd.Env = append(env, "PORT="+strconv.Itoa(port))
-	logs := &syncBuffer{}
+	logs := &servertest.Buffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -187,7 +179,7 @@ func start(t *testing.T, bin string, port int, env []string) (*exec.Cmd, *syncBu
 func TestServedFunction(t *testing.T) {
 	e := newEnv(t, 1)
 	bin := buildCmd(t)
-	port := freePort(t)
+	port := servertest.FreePort(t)
 	cmd, logs := start(t, bin, port, e.cmdEnv("FUNCTION_TARGET=reconcile"))
 	line := `"msg":"reconcile listening","addr":"[::]:` + strconv.Itoa(port) + `","target":"reconcile","publisher":"GitHub platform/registry","warmup":"0s","metricsPort":0,"version":"dev","commit":"`
 	if !strings.Contains(logs.String(), line) {
@@ -231,7 +223,7 @@ func TestServedFunction(t *testing.T) {
 func TestWrongFunctionTarget(t *testing.T) {
 	e := newEnv(t, 1)
 	cmd := exec.Command(buildCmd(t))
-	cmd.Env = e.cmdEnv("FUNCTION_TARGET=ingest", "PORT="+strconv.Itoa(freePort(t)))
+	cmd.Env = e.cmdEnv("FUNCTION_TARGET=ingest", "PORT="+strconv.Itoa(servertest.FreePort(t)))
 	out, err := cmd.CombinedOutput()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(string(out), `FUNCTION_TARGET: "ingest" is not a function of this binary, which serves "reconcile"`) {

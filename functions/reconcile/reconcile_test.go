@@ -1,13 +1,11 @@
 package reconcile
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +14,7 @@ import (
 	"github.com/stuttgart-things/machinery-status-collector/shared/config"
 	"github.com/stuttgart-things/machinery-status-collector/shared/githubfake"
 	"github.com/stuttgart-things/machinery-status-collector/shared/redistest"
+	"github.com/stuttgart-things/machinery-status-collector/shared/servertest"
 	"github.com/stuttgart-things/machinery-status-collector/shared/status"
 	"github.com/stuttgart-things/machinery-status-collector/shared/store"
 )
@@ -35,25 +34,8 @@ type env struct {
 	repo  *githubfake.Repo
 	fn    *Function
 	vars  map[string]string
-	logs  *syncBuffer
+	logs  *servertest.Buffer
 	seq   int
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // seedRegistry is a clusters-layout registry with claims claim-0..n-1 in cluster-a.
@@ -68,7 +50,7 @@ func seedRegistry(n int) string {
 
 func newEnv(t testing.TB, claims int, extraEnv ...string) *env {
 	t.Helper()
-	e := &env{t: t, logs: &syncBuffer{}}
+	e := &env{t: t, logs: &servertest.Buffer{}}
 	e.redis = redistest.Start(t)
 	e.store = store.New(e.redis.Client(), "")
 	e.gh = githubfake.New(t, githubfake.WithToken(ghToken))

@@ -9,16 +9,18 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/stuttgart-things/machinery-status-collector/shared/servertest"
 )
 
 // runMake starts `make target` at the repository root with env added, in
 // its own process group, which the test ends with SIGTERM as Ctrl-C would.
-func runMake(t *testing.T, target string, env ...string) *syncBuffer {
+func runMake(t *testing.T, target string, env ...string) *servertest.Buffer {
 	t.Helper()
 	cmd := exec.Command("make", "--no-print-directory", "-C", "../..", target)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	logs := &syncBuffer{}
+	logs := &servertest.Buffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -41,7 +43,7 @@ func TestRunEachFunctionAlone(t *testing.T) {
 	dir := t.TempDir()
 	reg := filepath.Join(dir, "registry.yaml")
 	os.WriteFile(reg, []byte(seedRegistry(1)), 0o644)
-	redisPort, ingestPort, reconcilePort := freePort(t), freePort(t), freePort(t)
+	redisPort, ingestPort, reconcilePort := servertest.FreePort(t), servertest.FreePort(t), servertest.FreePort(t)
 	env := []string{"LOCAL_REDIS_PORT=" + strconv.Itoa(redisPort), "REDIS_URL=", "LOG_FORMAT=json",
 		"INGEST_TOKENS=", "INGEST_TOKENS_FILE=", "INGEST_AUTH=", "RECONCILE_WARMUP=", "GITHUB_TOKEN=", "GITHUB_APP_ID="}
 	ingestLogs := runMake(t, "run-ingest", append(env, "PORT="+strconv.Itoa(ingestPort))...)

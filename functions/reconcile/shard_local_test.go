@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/stuttgart-things/machinery-status-collector/shared/redistest"
+	"github.com/stuttgart-things/machinery-status-collector/shared/servertest"
 	"github.com/stuttgart-things/machinery-status-collector/shared/status"
 	"github.com/stuttgart-things/machinery-status-collector/shared/store"
 )
@@ -28,7 +29,7 @@ func TestLocalTemplateFolder(t *testing.T) {
 		}
 	}
 	out := filepath.Join(dir, "pr")
-	e := &env{t: t, logs: &syncBuffer{}}
+	e := &env{t: t, logs: &servertest.Buffer{}}
 	e.redis = redistest.Start(t)
 	e.store = store.New(e.redis.Client(), "")
 	e.vars = map[string]string{"REGISTRY_FILE_PATH": filepath.Join(reg, "{cluster}.yaml"), "REGISTRY_LOCAL_PR_DIR": out,

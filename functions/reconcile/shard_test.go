@@ -14,6 +14,7 @@ import (
 	"github.com/stuttgart-things/machinery-status-collector/shared/githubfake"
 	"github.com/stuttgart-things/machinery-status-collector/shared/publish"
 	"github.com/stuttgart-things/machinery-status-collector/shared/redistest"
+	"github.com/stuttgart-things/machinery-status-collector/shared/servertest"
 	"github.com/stuttgart-things/machinery-status-collector/shared/status"
 	"github.com/stuttgart-things/machinery-status-collector/shared/store"
 )
@@ -22,7 +23,7 @@ import (
 // REGISTRY_FILE_PATH set to pattern.
 func newShardEnv(t testing.TB, files map[string]string, pattern string, extraEnv ...string) *env {
 	t.Helper()
-	e := &env{t: t, logs: &syncBuffer{}}
+	e := &env{t: t, logs: &servertest.Buffer{}}
 	e.redis = redistest.Start(t)
 	e.store = store.New(e.redis.Client(), "")
 	e.gh = githubfake.New(t, githubfake.WithToken(ghToken))

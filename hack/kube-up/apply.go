@@ -149,21 +149,7 @@ func (k *kube) apply(ctx context.Context, dir string) ([]string, error) {
 // createCRD creates o unless it exists and waits, at most 30 s, until the
 // API server serves it.
 func (k *kube) createCRD(ctx context.Context, o *unstructured.Unstructured) error {
-	_, err := k.dyn.Resource(crdGVR).Create(ctx, o, metav1.CreateOptions{})
-	if err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("create crd %s: %w", o.GetName(), err)
-	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	for {
-		got, err := k.dyn.Resource(crdGVR).Get(ctx, o.GetName(), metav1.GetOptions{})
-		if err == nil && kubetest.Established(got) {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("crd %s not established within 30s (last error: %v)", o.GetName(), err)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	return kubetest.InstallCRDs(ctx, k.dyn, o)
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/stuttgart-things/machinery-status-collector/shared/githubfake"
 	"github.com/stuttgart-things/machinery-status-collector/shared/kubetest"
 	"github.com/stuttgart-things/machinery-status-collector/shared/redistest"
+	"github.com/stuttgart-things/machinery-status-collector/shared/servertest"
 	"github.com/stuttgart-things/machinery-status-collector/shared/store"
 )
 
@@ -127,13 +128,13 @@ func TestFleetUnderFaults(t *testing.T) {
 	for _, c := range cs {
 		tokens = append(tokens, c.name+"="+c.token)
 	}
-	ingest := newProc(t, "ingest", bins[ingestPkg], freePort(t), l,
+	ingest := newProc(t, "ingest", bins[ingestPkg], servertest.FreePort(t), l,
 		"FUNCTION_TARGET=ingest", "REDIS_URL="+redis.URL, "INGEST_TOKENS="+strings.Join(tokens, ","),
 		"INGEST_MAX_BODY_BYTES="+strconv.Itoa(maxBodyBytes), "LOG_FORMAT=json", "LOG_LEVEL=debug")
 	ingest.start()
 	var reconcilers []*proc
 	for i := range 2 {
-		p := newProc(t, fmt.Sprintf("reconcile-%d", i), bins[reconcilePkg], freePort(t), l,
+		p := newProc(t, fmt.Sprintf("reconcile-%d", i), bins[reconcilePkg], servertest.FreePort(t), l,
 			"FUNCTION_TARGET=reconcile", "REDIS_URL="+redis.URL, "LOG_FORMAT=json", "LOG_LEVEL=debug",
 			"GITHUB_TOKEN="+ghToken, "GITHUB_API_URL="+gh.URL(),
 			"REGISTRY_REPO_OWNER=platform", "REGISTRY_REPO_NAME=registry", "REGISTRY_FILE_PATH="+regPath,

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -10,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/stuttgart-things/machinery-status-collector/shared/servertest"
 )
 
 // logs collects every component's output, named by component and
@@ -17,36 +18,18 @@ import (
 // all of it for secrets and count what the components reported.
 type logs struct {
 	mu      sync.Mutex
-	streams map[string]*stream
+	streams map[string]*servertest.Buffer
 }
 
-func newLogs() *logs { return &logs{streams: map[string]*stream{}} }
-
-// stream is one component's output; an io.Writer safe for concurrent use.
-type stream struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *stream) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-func (s *stream) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
-}
+func newLogs() *logs { return &logs{streams: map[string]*servertest.Buffer{}} }
 
 // stream returns the writer for name, creating it on first use.
-func (l *logs) stream(name string) *stream {
+func (l *logs) stream(name string) *servertest.Buffer {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	s := l.streams[name]
 	if s == nil {
-		s = &stream{}
+		s = &servertest.Buffer{}
 		l.streams[name] = s
 	}
 	return s

@@ -2,7 +2,6 @@ package httpserver
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -12,26 +11,15 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stuttgart-things/machinery-status-collector/shared/servertest"
 )
-
-// lockedBuffer is a log sink safe for concurrent writes and reads.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
 // start serves h with cfg on a loopback port until the returned stop runs;
 // stop returns Serve's error.
-func start(t *testing.T, h http.Handler, cfg Config) (addr string, logs *lockedBuffer, stop func() error) {
+func start(t *testing.T, h http.Handler, cfg Config) (addr string, logs *servertest.Buffer, stop func() error) {
 	t.Helper()
-	logs = &lockedBuffer{}
+	logs = &servertest.Buffer{}
 	s := New("test", h, cfg, slog.New(slog.NewTextHandler(logs, nil)), nil)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -108,9 +108,11 @@ for gi = 1, groups do
   end
 ` + kindsDrop + `
   -- Claim limit: count the fields this group adds, against HLEN, before
-  -- any write, so a refused batch leaves nothing behind.
+  -- any write, so a refused batch leaves nothing behind. Once an item is
+  -- ambiguous the call writes nothing and answers that instead (an
+  -- ambiguous item is no new claim; the other writes are sent again).
   local maxClaims = tonumber(ARGV[#ARGV])
-  if maxClaims > 0 then
+  if maxClaims > 0 and #amb == 0 then
     local new, seen = 0, {}
     for i = 1, n do
       if not olds[i] and not seen[fields[i]] then seen[fields[i]] = true new = new + 1 end

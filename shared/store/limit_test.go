@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/stuttgart-things/machinery-status-collector/shared/status"
@@ -141,5 +142,54 @@ func TestApplyWhenRedisIsFull(t *testing.T) {
 	res, err := s.Apply(ctx, "2026-11-25T11:00:02Z", batch(2))
 	if err != nil || res.Accepted != 200 {
 		t.Fatalf("after memory was freed: %+v %v", res, err)
+	}
+}
+
+// The claim limit counts claims as the kind rules store them: a kinded
+// record superseding a kind-less one, a kind-less update applied to its
+// claim's only kind, and duplicates add nothing; an ambiguous kind-less
+// update, which is never stored, is refused as ambiguous, not as a new
+// claim.
+func TestClaimLimitWithKinds(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newStore(t)
+	s.SetClaimLimit(2)
+	steps := []struct {
+		name string
+		recs []status.Record
+		want string // "", "limit" or "ambiguous"
+	}{
+		{"kind-less seed", []status.Record{rec(t, "c", "ns/db", "seed", 1)}, ""},
+		{"kinded supersedes kind-less", []status.Record{rec(t, "c", "ns/db", "agent", 2, kinded(kindPG))}, ""},
+		{"kind-less update goes to the only kind", []status.Record{rec(t, "c", "ns/db", "seed again", 3)}, ""},
+		{"kind-less and kinded new claim in one batch, twice", []status.Record{
+			rec(t, "c", "ns/q", "first", 4), rec(t, "c", "ns/q", "kinded", 5, kinded(kindBkt)), rec(t, "c", "ns/q", "kinded", 5, kinded(kindBkt)),
+		}, ""},
+		{"a third claim is over", []status.Record{rec(t, "c", "ns/z", "z", 6)}, "limit"},
+		{"a second kind of a held name is a new claim", []status.Record{rec(t, "c", "ns/db", "bucket", 6, kinded(kindBkt))}, "limit"},
+	}
+	for _, st := range steps {
+		_, err := s.Apply(ctx, "2026-11-25T11:00:00Z", st.recs)
+		var le *ClaimLimitError
+		switch {
+		case st.want == "" && err != nil:
+			t.Fatalf("%s: %v", st.name, err)
+		case st.want == "limit" && !errors.As(err, &le):
+			t.Fatalf("%s: err %v, want the claim limit", st.name, err)
+		}
+	}
+	if got := storedKeys(t, s, "c"); !slices.Equal(got, []string{"ns/db#" + kindPG + "=seed again", "ns/q#" + kindBkt + "=kinded"}) {
+		t.Fatalf("stored %q", got)
+	}
+	// Two kinds under one name, at the limit: a kind-less update is ambiguous.
+	s.SetClaimLimit(0)
+	if _, err := s.Apply(ctx, "t", []status.Record{rec(t, "c", "ns/db", "bucket", 7, kinded(kindBkt))}); err != nil {
+		t.Fatal(err)
+	}
+	s.SetClaimLimit(3)
+	_, err := s.Apply(ctx, "t", []status.Record{rec(t, "c", "ns/db", "which", 8)})
+	var amb *AmbiguousKindError
+	if !errors.As(err, &amb) || amb.ClaimRef != "ns/db" {
+		t.Fatalf("kind-less update of a two-kind claim at the limit: err %v, want the ambiguity", err)
 	}
 }
