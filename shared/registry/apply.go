@@ -36,6 +36,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/stuttgart-things/machinery-status-collector/shared/status"
+	"github.com/stuttgart-things/machinery-status-collector/shared/yamlsrc"
 )
 
 // Options tune Apply.
@@ -115,7 +116,7 @@ type MissingClaim struct {
 // Errors are *Error values naming the line: invalid YAML, neither layout,
 // an ambiguous match, or a construct the editor does not write into.
 func Apply(src []byte, records []status.Record, opts Options) ([]byte, Report, error) {
-	s := newSource(src)
+	s := yamlsrc.New(src)
 	docs, err := parseSource(s)
 	if err != nil {
 		return nil, Report{}, err
@@ -133,11 +134,11 @@ func Apply(src []byte, records []status.Record, opts Options) ([]byte, Report, e
 		err = p.planClaimRegistry(recs)
 	}
 	if err != nil {
-		return nil, Report{}, err
+		return nil, Report{}, sourceError(err)
 	}
-	out, err := p.ed.apply(src)
+	out, err := p.ed.Apply(src)
 	if err != nil {
-		return nil, Report{}, err
+		return nil, Report{}, &Error{Msg: err.Error()}
 	}
 	p.sortReport()
 	return out, p.rep, nil
@@ -146,8 +147,8 @@ func Apply(src []byte, records []status.Record, opts Options) ([]byte, Report, e
 // planner holds one Apply run: the source, the edits gathered so far and
 // the report.
 type planner struct {
-	s      *source
-	ed     editor
+	s      *yamlsrc.Source
+	ed     yamlsrc.Editor
 	opts   Options
 	layout string
 	docs   []document

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/stuttgart-things/machinery-status-collector/shared/yamlsrc"
 )
 
 // The seed's layout: a top-level mapping from cluster name to a list of
@@ -14,8 +16,8 @@ import (
 type clusterList struct {
 	key, val *yaml.Node
 	doc      *document
-	c        ctx     // context of the list's items
-	last     *fields // last block entry: new entries copy its shape
+	c        yamlsrc.Ctx // context of the list's items
+	last     *fields     // last block entry: new entries copy its shape
 }
 
 // planClusters matches records to entries under their cluster's key and
@@ -40,8 +42,8 @@ func (p *planner) planClusters(recs []*rec) error {
 			if list == nil || list.Kind != yaml.SequenceNode {
 				continue
 			}
-			cl.c = p.s.childCtx(list, d.c)
-			last, err := p.readEntries(list, cl.c, d.c.indent, &fieldSlab, func(f *fields, item *yaml.Node) error {
+			cl.c = p.s.ChildCtx(list, d.c)
+			last, err := p.readEntries(list, cl.c, d.c.Indent, &fieldSlab, func(f *fields, item *yaml.Node) error {
 				if ns, name, _, ok := f.identity(LayoutClusters); ok {
 					index.add(ident{k.Value, ns, name}, f, item.Line)
 				}
@@ -121,38 +123,38 @@ func (p *planner) addToCluster(cluster string, batch []*claim, cl *clusterList) 
 		return false, nil
 	case cl == nil:
 		d := &p.docs[0]
-		if d.c.flow {
+		if d.c.Flow {
 			return false, nil
 		}
 		key, err := p.keyText(cluster, d.root.Line)
 		if err != nil {
 			return false, err
 		}
-		pk := d.c.indent
+		pk := d.c.Indent
 		dash, kc := p.guide.listShape(pk)
-		at, err := p.s.after(d.root.Content[len(d.root.Content)-1], d.c)
+		at, err := p.s.After(d.root.Content[len(d.root.Content)-1], d.c)
 		if err != nil {
 			return false, err
 		}
 		p.insertLines(at, append([]string{strings.Repeat(" ", pk) + key + ":"}, entries(dash, kc)...))
 	case cl.val.Kind == yaml.SequenceNode && len(cl.val.Content) > 0:
-		if cl.c.flow {
+		if cl.c.Flow {
 			return false, nil
 		}
-		dash := cl.c.indent
+		dash := cl.c.Indent
 		kc := dash + 2
 		if cl.last != nil {
-			kc = cl.last.c.indent
+			kc = cl.last.c.Indent
 		} else if p.guide.haveList {
 			kc = dash + p.guide.keyOff
 		}
-		at, err := p.s.after(cl.val, cl.doc.c)
+		at, err := p.s.After(cl.val, cl.doc.c)
 		if err != nil {
 			return false, err
 		}
 		p.insertLines(at, entries(dash, kc))
 	default:
-		dash, kc := p.guide.listShape(cl.doc.c.indent)
+		dash, kc := p.guide.listShape(cl.doc.c.Indent)
 		if err := p.fillEmpty(cl.key, cl.val, cl.doc.c, entries(dash, kc)); err != nil {
 			if errors.Is(err, ErrUnsupported) {
 				return false, nil

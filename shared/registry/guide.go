@@ -2,15 +2,17 @@ package registry
 
 import (
 	"gopkg.in/yaml.v3"
+
+	"github.com/stuttgart-things/machinery-status-collector/shared/yamlsrc"
 )
 
 // guide is the file's own style, sampled from existing entries, used for
 // everything this package adds: value quoting per key, how far lists and
 // nested mappings are indented, and an entry to copy the key order of.
 type guide struct {
-	val     [nFields]scalarStyle // quoting of each field's values
+	val     [nFields]yamlsrc.Style // quoting of each field's values
 	sampled [nFields]bool
-	key     scalarStyle // quoting of cluster-name keys
+	key     yamlsrc.Style // quoting of cluster-name keys
 	keyDone bool
 
 	// tmpl is an existing entry; new entries copy its key order.
@@ -34,11 +36,11 @@ func (g *guide) sample(f *fields) {
 		if g.sampled[fld] || f.val[fld] == nil || fld == fDeleted || fld == fClusters {
 			continue
 		}
-		if st := styleOf(f.val[fld]); st != styleAny {
+		if st := yamlsrc.StyleOf(f.val[fld]); st != yamlsrc.StyleAny {
 			// Block styles are kept for a value that has one, but new
 			// values are not written that way.
-			if st == styleLiteral || st == styleFolded {
-				st = styleAny
+			if st == yamlsrc.StyleLiteral || st == yamlsrc.StyleFolded {
+				st = yamlsrc.StyleAny
 			}
 			g.val[fld], g.sampled[fld] = st, true
 		}
@@ -51,7 +53,7 @@ func (g *guide) sampleKey(k *yaml.Node) {
 		return
 	}
 	g.keyDone = true
-	if st := styleOf(k); st == styleSingle || st == styleDouble {
+	if st := yamlsrc.StyleOf(k); st == yamlsrc.StyleSingle || st == yamlsrc.StyleDouble {
 		g.key = st
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"sync"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/stuttgart-things/machinery-status-collector/shared/yamlsrc"
 )
 
 // Parsing dominates Apply: yaml.v3 builds a node for every scalar. A
@@ -18,17 +20,17 @@ const parseMinChunk = 256 << 10
 // parseSource parses every document of s: in parallel pieces when the
 // file is large and can be cut safely, else in one pass. Both give the
 // same nodes.
-func parseSource(s *source) ([]*yaml.Node, error) {
+func parseSource(s *yamlsrc.Source) ([]*yaml.Node, error) {
 	return parseSourceWith(s, parseMinChunk, min(runtime.GOMAXPROCS(0), 8))
 }
 
-func parseSourceWith(s *source, minChunk, workers int) ([]*yaml.Node, error) {
+func parseSourceWith(s *yamlsrc.Source, minChunk, workers int) ([]*yaml.Node, error) {
 	if bounds := splitPoints(s, minChunk, workers); len(bounds) > 1 {
 		if docs, ok := parseChunks(s, bounds); ok {
 			return docs, nil
 		}
 	}
-	return parseDocs(s.b)
+	return parseDocs(s.Bytes())
 }
 
 // splitPoints returns the line indexes at which s may be cut into about
@@ -42,30 +44,30 @@ func parseSourceWith(s *source, minChunk, workers int) ([]*yaml.Node, error) {
 // except as a quoted scalar or a flow collection spanning lines, and a
 // cut inside one of those leaves a piece that does not parse, upon which
 // parseChunks gives up and the file is parsed whole.
-func splitPoints(s *source, minChunk, workers int) []int {
-	if workers < 2 || len(s.b) < 2*minChunk {
+func splitPoints(s *yamlsrc.Source, minChunk, workers int) []int {
+	if workers < 2 || len(s.Bytes()) < 2*minChunk {
 		return nil
 	}
-	chunk := max(len(s.b)/workers, minChunk)
+	chunk := max(len(s.Bytes())/workers, minChunk)
 	bounds := []int{0}
 	next := chunk
-	for i := 1; i < len(s.lines); i++ {
-		start := s.lines[i]
-		if start >= len(s.b) {
+	for i := 1; i < s.LineCount(); i++ {
+		start := s.LineOffset(i)
+		if start >= len(s.Bytes()) {
 			break
 		}
-		switch s.b[start] {
+		switch s.Bytes()[start] {
 		case '%':
 			return nil
 		case '-', '.':
-			if s.docMarker(start) {
+			if s.DocMarker(start) {
 				return nil
 			}
 			continue
 		case ' ', '\t', '#', '?', ':', '\'', '"', '[', ']', '{', '}', ',', '&', '*', '!', '|', '>', '@', '`', '\r', '\n':
 			continue
 		}
-		if start >= next && len(s.b)-start >= minChunk/2 {
+		if start >= next && len(s.Bytes())-start >= minChunk/2 {
 			bounds = append(bounds, i)
 			next = start + chunk
 		}
@@ -77,19 +79,19 @@ func splitPoints(s *source, minChunk, workers int) []int {
 // concurrently and joins their top-level mappings into one document with
 // line numbers as in the whole file. ok is false when any piece fails to
 // parse or is not exactly one untagged block mapping at column 0.
-func parseChunks(s *source, bounds []int) ([]*yaml.Node, bool) {
+func parseChunks(s *yamlsrc.Source, bounds []int) ([]*yaml.Node, bool) {
 	docs := make([][]*yaml.Node, len(bounds))
 	errs := make([]error, len(bounds))
 	var wg sync.WaitGroup
 	for k := range bounds {
-		start, end := 0, len(s.b) // the first piece keeps the BOM; yaml.v3 skips it
+		start, end := 0, len(s.Bytes()) // the first piece keeps the BOM; yaml.v3 skips it
 		if k > 0 {
-			start = s.lines[bounds[k]]
+			start = s.LineOffset(bounds[k])
 		}
 		if k+1 < len(bounds) {
-			end = s.lines[bounds[k+1]]
+			end = s.LineOffset(bounds[k+1])
 		}
-		wg.Go(func() { docs[k], errs[k] = parseDocs(s.b[start:end]) })
+		wg.Go(func() { docs[k], errs[k] = parseDocs(s.Bytes()[start:end]) })
 	}
 	wg.Wait()
 	var doc, root *yaml.Node
