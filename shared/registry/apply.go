@@ -116,7 +116,18 @@ type MissingClaim struct {
 // Errors are *Error values naming the line: invalid YAML, neither layout,
 // an ambiguous match, or a construct the editor does not write into.
 func Apply(src []byte, records []status.Record, opts Options) ([]byte, Report, error) {
+	return apply(src, records, opts, sectionSize)
+}
+
+// apply is Apply reading the file in sections of about section bytes
+// where it can (sections.go), whole when section is 0.
+func apply(src []byte, records []status.Record, opts Options, section int) ([]byte, Report, error) {
 	s := yamlsrc.New(src)
+	if section > 0 {
+		if out, rep, ok := applySections(s, records, opts, section); ok {
+			return out, rep, nil
+		}
+	}
 	docs, err := parseSource(s)
 	if err != nil {
 		return nil, Report{}, err

@@ -259,7 +259,7 @@ func (p *planner) addClaims(adds []*claim, cl *claimsList) error {
 	if d.c.Flow {
 		return nil
 	}
-	tmpl := p.guide.tmpl
+	tmpl := p.guide.template()
 	if cl.last != nil {
 		tmpl = cl.last
 	}
@@ -272,7 +272,7 @@ func (p *planner) addClaims(adds []*claim, cl *claimsList) error {
 		dash, kc = cl.c.Indent, cl.c.Indent+2
 		if cl.last != nil {
 			kc = cl.last.c.Indent
-		} else if p.guide.haveList {
+		} else if p.guide.listKnown() {
 			kc = dash + p.guide.keyOff
 		}
 	default:

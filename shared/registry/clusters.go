@@ -29,34 +29,47 @@ func (p *planner) planClusters(recs []*rec) error {
 	index := newEntryIndex(len(recs))
 	var fieldSlab slab[fields]
 	for di := range p.docs {
-		d := &p.docs[di]
-		for i := 0; i+1 < len(d.root.Content); i += 2 {
-			k, v := d.root.Content[i], d.root.Content[i+1]
-			if prev, dup := lists[k.Value]; dup {
-				return errAt(k.Line, ErrInvalidYAML, "invalid YAML: cluster %q appears twice (lines %d and %d)", k.Value, prev.key.Line, k.Line)
-			}
-			p.guide.sampleKey(k)
-			cl := &clusterList{key: k, val: v, doc: d}
-			lists[k.Value] = cl
-			list := resolve(v) // `cluster-b: *list` holds cluster-a's entries too
-			if list == nil || list.Kind != yaml.SequenceNode {
-				continue
-			}
-			cl.c = p.s.ChildCtx(list, d.c)
-			last, err := p.readEntries(list, cl.c, d.c.Indent, &fieldSlab, func(f *fields, item *yaml.Node) error {
-				if ns, name, _, ok := f.identity(LayoutClusters); ok {
-					index.add(ident{k.Value, ns, name}, f, item.Line)
-				}
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-			cl.last = last
+		if err := p.readClusters(&p.docs[di], lists, index, &fieldSlab); err != nil {
+			return err
 		}
 	}
+	return p.matchClusters(recs, index, lists)
+}
 
-	adds, err := p.matchClaims(recs, func(x *rec) ident { return ident{x.cluster, x.ns, x.name} }, index, func(c *claim) error {
+// readClusters reads the cluster keys of document d into lists and their
+// entries into index.
+func (p *planner) readClusters(d *document, lists map[string]*clusterList, index *entryIndex, fieldSlab *slab[fields]) error {
+	for i := 0; i+1 < len(d.root.Content); i += 2 {
+		k, v := d.root.Content[i], d.root.Content[i+1]
+		if prev, dup := lists[k.Value]; dup {
+			return errAt(k.Line, ErrInvalidYAML, "invalid YAML: cluster %q appears twice (lines %d and %d)", k.Value, prev.key.Line, k.Line)
+		}
+		p.guide.sampleKey(k)
+		cl := &clusterList{key: k, val: v, doc: d}
+		lists[k.Value] = cl
+		list := resolve(v) // `cluster-b: *list` holds cluster-a's entries too
+		if list == nil || list.Kind != yaml.SequenceNode {
+			continue
+		}
+		cl.c = p.s.ChildCtx(list, d.c)
+		last, err := p.readEntries(list, cl.c, d.c.Indent, fieldSlab, func(f *fields, item *yaml.Node) error {
+			if ns, name, _, ok := f.identity(LayoutClusters); ok {
+				index.add(ident{k.Value, ns, name}, f, item.Line)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		cl.last = last
+	}
+	return nil
+}
+
+// matchClusters writes the status of recs into the entries of index and,
+// with AddMissing, appends the claims without one to lists.
+func (p *planner) matchClusters(recs []*rec, index *entryIndex, lists map[string]*clusterList) error {
+	adds, err := p.matchClaims(recs, clusterIdent, index, func(c *claim) error {
 		x, f := c.recs[0], c.entry.f
 		if p.slotShared(f) {
 			p.leaveShared(x, c.entry.line)
@@ -79,6 +92,9 @@ func (p *planner) planClusters(recs []*rec) error {
 	}
 	return p.addClusterEntries(adds, lists)
 }
+
+// clusterIdent is what a record matches on in the clusters layout.
+func clusterIdent(x *rec) ident { return ident{x.cluster, x.ns, x.name} }
 
 // addClusterEntries appends entries for missing claims (sorted by
 // cluster), cluster by cluster. A cluster whose list is a non-empty flow
@@ -107,7 +123,7 @@ func (p *planner) addClusterEntries(adds []*claim, lists map[string]*clusterList
 }
 
 func (p *planner) addToCluster(cluster string, batch []*claim, cl *clusterList) (bool, error) {
-	tmpl := p.guide.tmpl
+	tmpl := p.guide.template()
 	if cl != nil && cl.last != nil {
 		tmpl = cl.last
 	}
@@ -145,7 +161,7 @@ func (p *planner) addToCluster(cluster string, batch []*claim, cl *clusterList) 
 		kc := dash + 2
 		if cl.last != nil {
 			kc = cl.last.c.Indent
-		} else if p.guide.haveList {
+		} else if p.guide.listKnown() {
 			kc = dash + p.guide.keyOff
 		}
 		at, err := p.s.After(cl.val, cl.doc.c)

@@ -48,15 +48,24 @@ func splitPoints(s *yamlsrc.Source, minChunk, workers int) []int {
 	if workers < 2 || len(s.Bytes()) < 2*minChunk {
 		return nil
 	}
-	chunk := max(len(s.Bytes())/workers, minChunk)
+	return cutPoints(s, max(len(s.Bytes())/workers, minChunk), minChunk/2)
+}
+
+// cutPoints returns 0 and the line indexes of the safe cuts (see
+// splitPoints) that start pieces of at least chunk bytes, none leaving
+// less than tail bytes after it; nil when the file has directives or
+// document markers. The first piece holds at least one key.
+func cutPoints(s *yamlsrc.Source, chunk, tail int) []int {
+	b := s.Bytes()
 	bounds := []int{0}
 	next := chunk
-	for i := 1; i < s.LineCount(); i++ {
+	seenKey := false
+	for i := 0; i < s.LineCount(); i++ {
 		start := s.LineOffset(i)
-		if start >= len(s.Bytes()) {
+		if start >= len(b) {
 			break
 		}
-		switch s.Bytes()[start] {
+		switch b[start] {
 		case '%':
 			return nil
 		case '-', '.':
@@ -67,7 +76,11 @@ func splitPoints(s *yamlsrc.Source, minChunk, workers int) []int {
 		case ' ', '\t', '#', '?', ':', '\'', '"', '[', ']', '{', '}', ',', '&', '*', '!', '|', '>', '@', '`', '\r', '\n':
 			continue
 		}
-		if start >= next && len(s.Bytes())-start >= minChunk/2 {
+		if !seenKey {
+			seenKey = true
+			continue
+		}
+		if start >= next && len(b)-start >= tail {
 			bounds = append(bounds, i)
 			next = start + chunk
 		}
@@ -80,37 +93,57 @@ func splitPoints(s *yamlsrc.Source, minChunk, workers int) []int {
 // line numbers as in the whole file. ok is false when any piece fails to
 // parse or is not exactly one untagged block mapping at column 0.
 func parseChunks(s *yamlsrc.Source, bounds []int) ([]*yaml.Node, bool) {
-	docs := make([][]*yaml.Node, len(bounds))
-	errs := make([]error, len(bounds))
+	docs := make([]*yaml.Node, len(bounds))
+	oks := make([]bool, len(bounds))
 	var wg sync.WaitGroup
 	for k := range bounds {
-		start, end := 0, len(s.Bytes()) // the first piece keeps the BOM; yaml.v3 skips it
-		if k > 0 {
-			start = s.LineOffset(bounds[k])
-		}
-		if k+1 < len(bounds) {
-			end = s.LineOffset(bounds[k+1])
-		}
-		wg.Go(func() { docs[k], errs[k] = parseDocs(s.Bytes()[start:end]) })
+		wg.Go(func() { docs[k], oks[k] = parsePiece(s, bounds, k) })
 	}
 	wg.Wait()
-	var doc, root *yaml.Node
+	var root *yaml.Node
 	for k := range bounds {
-		if errs[k] != nil || len(docs[k]) != 1 || len(docs[k][0].Content) != 1 {
+		if !oks[k] {
 			return nil, false
 		}
-		m := docs[k][0].Content[0]
-		if m.Kind != yaml.MappingNode || m.Style != 0 || m.Column != 1 || m.Anchor != "" {
-			return nil, false
-		}
+		m := docs[k].Content[0]
 		if k == 0 {
-			doc, root = docs[k][0], m
+			root = m
 			continue
 		}
-		shiftLines(m, bounds[k])
 		root.Content = append(root.Content, m.Content...)
 	}
-	return []*yaml.Node{doc}, true
+	return docs[:1], true
+}
+
+// piece is the bytes of piece k between bounds (line indexes). The
+// first piece keeps the BOM; yaml.v3 skips it.
+func piece(s *yamlsrc.Source, bounds []int, k int) []byte {
+	start, end := 0, len(s.Bytes())
+	if k > 0 {
+		start = s.LineOffset(bounds[k])
+	}
+	if k+1 < len(bounds) {
+		end = s.LineOffset(bounds[k+1])
+	}
+	return s.Bytes()[start:end]
+}
+
+// parsePiece parses piece k with line numbers as in the whole file. ok
+// is false when it fails to parse or is not exactly one untagged block
+// mapping at column 0.
+func parsePiece(s *yamlsrc.Source, bounds []int, k int) (*yaml.Node, bool) {
+	docs, err := parseDocs(piece(s, bounds, k))
+	if err != nil || len(docs) != 1 || len(docs[0].Content) != 1 {
+		return nil, false
+	}
+	m := docs[0].Content[0]
+	if m.Kind != yaml.MappingNode || m.Style != 0 || m.Column != 1 || m.Anchor != "" {
+		return nil, false
+	}
+	if k > 0 {
+		shiftLines(m, bounds[k])
+	}
+	return docs[0], true
 }
 
 // shiftLines moves n and everything below it down by delta lines.

@@ -113,7 +113,7 @@ func (p *planner) setOrAdd(f *fields, fld field, v string, add *[]string) error 
 // value renders v for a new line of key fld, quoted like the file's
 // existing values of that key.
 func (p *planner) value(fld field, v string) string {
-	return yamlsrc.Render(v, p.guide.val[fld], yamlsrc.WriteOpts{})
+	return yamlsrc.Render(v, p.guide.valStyle(fld), yamlsrc.WriteOpts{})
 }
 
 // setValue replaces the value of fld in f with v (raw: v is YAML already,
@@ -286,7 +286,7 @@ func (p *planner) fillEmpty(k, v *yaml.Node, c yamlsrc.Ctx, lines []string) erro
 // keyText renders a mapping key (a cluster name). yaml.v3 refuses simple
 // keys over 1024 characters.
 func (p *planner) keyText(name string, line int) (string, error) {
-	t := yamlsrc.Render(name, p.guide.key, yamlsrc.WriteOpts{})
+	t := yamlsrc.Render(name, p.guide.keyStyle(), yamlsrc.WriteOpts{})
 	if len(t) > 1000 {
 		return "", errAt(line, ErrUnsupported, "cluster name of %d bytes is too long for a YAML key", len(name))
 	}
