@@ -48,3 +48,26 @@ func TestApplySectionsTaken(t *testing.T) {
 		})
 	}
 }
+
+// peakBoundMiB bounds the heap one apply of 100k claims (the seed layout
+// over 100 clusters, 10% changed) may occupy at its peak, above the file
+// and records it is given. Measured: 110-115 MiB read in sections (the
+// whole-file read needed 304 MiB); the margin absorbs GC timing.
+const peakBoundMiB = 140
+
+// TestApplyPeakHeap fails when applying a large registry needs more heap
+// than the bound: a regression to holding the whole node tree (or the
+// records twice) shows here first.
+func TestApplyPeakHeap(t *testing.T) {
+	src, recs := benchRegistry(100_000)
+	var rep Report
+	var err error
+	peak := peakHeap(func() { _, rep, err = Apply(src, recs, Options{}) })
+	if err != nil || len(rep.Changed) != 10_000 {
+		t.Fatalf("Apply: %v, %d changes", err, len(rep.Changed))
+	}
+	t.Logf("peak heap of a 100k-claim apply: %.1f MiB (bound %d MiB)", float64(peak)/(1<<20), peakBoundMiB)
+	if peak > peakBoundMiB<<20 {
+		t.Errorf("peak heap %.1f MiB, bound %d MiB", float64(peak)/(1<<20), peakBoundMiB)
+	}
+}
