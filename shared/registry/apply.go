@@ -175,9 +175,10 @@ type rec struct {
 	r                       *status.Record
 	cluster, ns, name, kind string
 	ref, msg, ready, at     string
+	missing                 int32 // index in Report.Missing, -1 when matched
 	deleted                 bool
-	missing                 int   // index in Report.Missing, -1 when matched
-	id                      ident // what the layout matches it on
+	anyCluster              bool // matched on namespace and name alone (ClaimRegistry), see id
+
 }
 
 func valid(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
@@ -235,9 +236,18 @@ func (p *planner) normalize(records []status.Record) []*rec {
 	return kept
 }
 
+// id is what the layout matches x on. Computed, not stored: a large
+// fleet has a rec per claim, and every byte of it counts.
+func (x *rec) id() ident {
+	if x.anyCluster {
+		return ident{ns: x.ns, name: x.name}
+	}
+	return ident{x.cluster, x.ns, x.name}
+}
+
 // missing lists x as not in the registry.
 func (p *planner) missing(x *rec) {
-	x.missing = len(p.rep.Missing)
+	x.missing = int32(len(p.rep.Missing))
 	p.rep.Missing = append(p.rep.Missing, MissingClaim{Record: *x.r})
 }
 

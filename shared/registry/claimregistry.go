@@ -76,7 +76,7 @@ func (p *planner) planClaimRegistry(recs []*rec) error {
 
 	// All of a claim's clusters go to the one entry of its namespace and
 	// name (and kind).
-	adds, err := p.matchClaims(recs, func(x *rec) ident { return ident{ns: x.ns, name: x.name} }, index, func(c *claim) error {
+	adds, err := p.matchClaims(recs, true, index, func(c *claim) error {
 		return p.writeClusters(c.entry.f, c.recs, c.entry.line)
 	})
 	if err != nil {

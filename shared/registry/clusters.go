@@ -69,7 +69,7 @@ func (p *planner) readClusters(d *document, lists map[string]*clusterList, index
 // matchClusters writes the status of recs into the entries of index and,
 // with AddMissing, appends the claims without one to lists.
 func (p *planner) matchClusters(recs []*rec, index *entryIndex, lists map[string]*clusterList) error {
-	adds, err := p.matchClaims(recs, clusterIdent, index, func(c *claim) error {
+	adds, err := p.matchClaims(recs, false, index, func(c *claim) error {
 		x, f := c.recs[0], c.entry.f
 		if p.slotShared(f) {
 			p.leaveShared(x, c.entry.line)
@@ -92,9 +92,6 @@ func (p *planner) matchClusters(recs []*rec, index *entryIndex, lists map[string
 	}
 	return p.addClusterEntries(adds, lists)
 }
-
-// clusterIdent is what a record matches on in the clusters layout.
-func clusterIdent(x *rec) ident { return ident{x.cluster, x.ns, x.name} }
 
 // addClusterEntries appends entries for missing claims (sorted by
 // cluster), cluster by cluster. A cluster whose list is a non-empty flow

@@ -52,9 +52,6 @@ func applySections(s *yamlsrc.Source, records []status.Record, opts Options, siz
 	p := &planner{s: s, opts: opts, layout: LayoutClusters}
 	p.rep.Layout = LayoutClusters
 	recs := p.normalize(records)
-	for _, x := range recs {
-		x.id = clusterIdent(x)
-	}
 	slices.SortFunc(recs, compareRecs)
 	byCluster := map[string][]*rec{}
 	for i := 0; i < len(recs); {
