@@ -69,21 +69,7 @@ func (p *planner) readClusters(d *document, lists map[string]*clusterList, index
 // matchClusters writes the status of recs into the entries of index and,
 // with AddMissing, appends the claims without one to lists.
 func (p *planner) matchClusters(recs []*rec, index *entryIndex, lists map[string]*clusterList) error {
-	adds, err := p.matchClaims(recs, false, index, func(c *claim) error {
-		x, f := c.recs[0], c.entry.f
-		if p.slotShared(f) {
-			p.leaveShared(x, c.entry.line)
-			return nil
-		}
-		before := len(p.rep.Changed) + len(p.rep.Deleted)
-		if err := p.updateSlot(f, x, readyIfPresent); err != nil {
-			return err
-		}
-		if ref, differs := f.refDiffers(x.ns, x.name); differs && len(p.rep.Changed)+len(p.rep.Deleted) > before {
-			p.note(x, c.entry.line, "matched by its namespace and name; its claimRef %q is left as written", ref)
-		}
-		return nil
-	})
+	adds, err := p.matchClaims(recs, false, index, p.writeCluster)
 	if err != nil {
 		return err
 	}
@@ -91,6 +77,23 @@ func (p *planner) matchClusters(recs []*rec, index *entryIndex, lists map[string
 		return nil
 	}
 	return p.addClusterEntries(adds, lists)
+}
+
+// writeCluster writes the status of claim c's record into its entry.
+func (p *planner) writeCluster(c *claim) error {
+	x, f := c.recs[0], c.entry.f
+	if p.slotShared(f) {
+		p.leaveShared(x, c.entry.line)
+		return nil
+	}
+	before := len(p.rep.Changed) + len(p.rep.Deleted)
+	if err := p.updateSlot(f, x, readyIfPresent); err != nil {
+		return err
+	}
+	if ref, differs := f.refDiffers(x.ns, x.name); differs && len(p.rep.Changed)+len(p.rep.Deleted) > before {
+		p.note(x, c.entry.line, "matched by its namespace and name; its claimRef %q is left as written", ref)
+	}
+	return nil
 }
 
 // addClusterEntries appends entries for missing claims (sorted by

@@ -97,7 +97,7 @@ func parseChunks(s *yamlsrc.Source, bounds []int) ([]*yaml.Node, bool) {
 	oks := make([]bool, len(bounds))
 	var wg sync.WaitGroup
 	for k := range bounds {
-		wg.Go(func() { docs[k], oks[k] = parsePiece(s, bounds, k) })
+		wg.Go(func() { docs[k], oks[k] = parsePiece(s, bounds, k, yaml.MappingNode) })
 	}
 	wg.Wait()
 	var root *yaml.Node
@@ -130,14 +130,15 @@ func piece(s *yamlsrc.Source, bounds []int, k int) []byte {
 
 // parsePiece parses piece k with line numbers as in the whole file. ok
 // is false when it fails to parse or is not exactly one untagged block
-// mapping at column 0.
-func parsePiece(s *yamlsrc.Source, bounds []int, k int) (*yaml.Node, bool) {
+// node of kind want: a mapping at column 0, or a sequence (the items of
+// a list cut from its key, sections.go).
+func parsePiece(s *yamlsrc.Source, bounds []int, k int, want yaml.Kind) (*yaml.Node, bool) {
 	docs, err := parseDocs(piece(s, bounds, k))
 	if err != nil || len(docs) != 1 || len(docs[0].Content) != 1 {
 		return nil, false
 	}
 	m := docs[0].Content[0]
-	if m.Kind != yaml.MappingNode || m.Style != 0 || m.Column != 1 || m.Anchor != "" {
+	if m.Kind != want || m.Style != 0 || m.Anchor != "" || want == yaml.MappingNode && m.Column != 1 || want == yaml.SequenceNode && m.Tag != "!!seq" {
 		return nil, false
 	}
 	if k > 0 {

@@ -1,6 +1,8 @@
 package registry
 
 import (
+	"errors"
+	"hash/maphash"
 	"runtime"
 	"slices"
 	"sync"
@@ -42,11 +44,139 @@ const sectionSize = 64 << 10
 // planned.
 func sectionWindow() int { return min(runtime.GOMAXPROCS(0), 4) }
 
+// cut is where a section starts: a line index, and whether the section
+// holds only list items continuing the list of the previous section's
+// last cluster (a cluster larger than a section is cut between items).
+type cut struct {
+	line  int
+	items bool
+}
+
+// sectionCuts cuts the file into sections of at least chunk bytes: at
+// top-level keys (the lines splitPoints cuts at), or between the items of
+// a cluster's list, at a line whose '-' sits in the column of the list's
+// first item. A section of items ends at the next top-level key. nil when
+// the file has directives or document markers. A cut inside a quoted
+// scalar or flow collection leaves a piece that does not parse, and the
+// file is applied whole; a block scalar's content is indented deeper
+// than any '-' that could be cut at.
+func sectionCuts(s *yamlsrc.Source, chunk int) []cut {
+	b := s.Bytes()
+	cuts := []cut{{}}
+	next := chunk
+	seenKey := false
+	dash := -1 // column of the current cluster's first item; -1 before it
+	for i := 0; i < s.LineCount(); i++ {
+		start := s.LineOffset(i)
+		if start >= len(b) {
+			break
+		}
+		col := 0
+		switch b[start] {
+		case '%':
+			return nil
+		case '-', '.':
+			if s.DocMarker(start) {
+				return nil
+			}
+			if b[start] == '.' || !s.IsBlankz(start+1) {
+				continue
+			}
+		case ' ':
+			j := start
+			for j < len(b) && b[j] == ' ' {
+				j++
+			}
+			if j >= len(b) || b[j] != '-' || !s.IsBlankz(j+1) {
+				continue
+			}
+			col = j - start
+		case '\t', '#', '?', ':', '\'', '"', '[', ']', '{', '}', ',', '&', '*', '!', '|', '>', '@', '`', '\r', '\n':
+			continue
+		default: // a top-level key
+			if seenKey && (cuts[len(cuts)-1].items || start >= next) {
+				cuts = append(cuts, cut{line: i})
+				next = start + chunk
+			}
+			seenKey, dash = true, -1
+			continue
+		}
+		// A list item at column col.
+		switch {
+		case !seenKey:
+		case dash < 0:
+			dash = col
+		case col == dash && start >= next:
+			cuts = append(cuts, cut{line: i, items: true})
+			next = start + chunk
+		}
+	}
+	return cuts
+}
+
+// openList is a cluster whose list goes on in the next section: what is
+// left to do for it once all its items are read.
+type openList struct {
+	name string
+	cl   *clusterList // its list reduced to the last item read, for adding after it
+	recs []*rec       // its records not matched yet
+	adds []*claim     // claims found without an entry so far
+	ids  map[uint64]struct{}
+	seed maphash.Seed
+}
+
+// admit notes the identities of the cluster's entries in index. false
+// when one was already met in an earlier section: matching must then see
+// all such entries at once, so the file is applied whole. (A hash
+// collision only costs that fallback.)
+func (o *openList) admit(index *entryIndex) bool {
+	for id := range index.first {
+		if id.cluster != o.name {
+			continue
+		}
+		h := maphash.Comparable(o.seed, id)
+		if _, dup := o.ids[h]; dup {
+			return false
+		}
+		o.ids[h] = struct{}{}
+	}
+	return true
+}
+
+// match writes the records of the cluster whose entries are in index.
+func (o *openList) match(p *planner, index *entryIndex) error {
+	var sel, rest []*rec
+	for _, x := range o.recs {
+		if index.first[x.id()] != nil {
+			sel = append(sel, x)
+		} else {
+			rest = append(rest, x)
+		}
+	}
+	o.recs = rest
+	adds, err := p.matchClaims(sel, false, index, p.writeCluster)
+	o.adds = append(o.adds, adds...)
+	return err
+}
+
+// close lists the records left as missing and, with AddMissing, appends
+// all the cluster's missing claims after its last item, in the order a
+// whole-file run appends them.
+func (o *openList) close(p *planner) error {
+	adds, err := p.matchClaims(o.recs, false, newEntryIndex(0), p.writeCluster)
+	if err != nil || !p.opts.AddMissing {
+		return err
+	}
+	adds = append(o.adds, adds...)
+	slices.SortFunc(adds, func(a, b *claim) int { return compareRecs(a.recs[0], b.recs[0]) })
+	return p.addClusterEntries(adds, map[string]*clusterList{o.name: o.cl})
+}
+
 // applySections is Apply one section at a time (see above); ok is false
 // when the file must be applied whole instead.
 func applySections(s *yamlsrc.Source, records []status.Record, opts Options, size int) ([]byte, Report, bool) {
-	bounds := cutPoints(s, size, 0)
-	if len(bounds) < 2 {
+	cuts := sectionCuts(s, size)
+	if len(cuts) < 2 {
 		return nil, Report{}, false
 	}
 	p := &planner{s: s, opts: opts, layout: LayoutClusters}
@@ -62,63 +192,7 @@ func applySections(s *yamlsrc.Source, records []status.Record, opts Options, siz
 		byCluster[recs[i].cluster] = recs[i:j]
 		i = j
 	}
-
-	sr := readSections(s, bounds, sectionWindow())
-	defer sr.stop()
-	names := map[string]bool{} // cluster keys so far: one given twice is an error
-	var (
-		c     yamlsrc.Ctx
-		first *yaml.Node // the root's first piece, for its line
-		tail  []*yaml.Node
-		batch []*rec
-	)
-	for k := range bounds {
-		doc, ok := sr.next()
-		if !ok {
-			return nil, Report{}, false
-		}
-		root := doc.Content[0]
-		if k == 0 {
-			c, first = s.ChildCtx(root, yamlsrc.TopCtx), root
-		}
-		if l, _ := classify(root); l != LayoutClusters {
-			return nil, Report{}, false
-		}
-		d := &document{root: root, c: c}
-		p.shared = sharedNodes(piece(s, bounds, k), []*yaml.Node{doc})
-		lists := map[string]*clusterList{}
-		index := newEntryIndex(0)
-		var fieldSlab slab[fields]
-		if err := p.readClusters(d, lists, index, &fieldSlab); err != nil {
-			return nil, Report{}, false
-		}
-		batch = batch[:0]
-		for i := 0; i+1 < len(root.Content); i += 2 {
-			name := root.Content[i].Value
-			if names[name] {
-				return nil, Report{}, false
-			}
-			names[name] = true
-			batch = append(batch, byCluster[name]...)
-			delete(byCluster, name)
-		}
-		if err := p.matchClusters(batch, index, lists); err != nil {
-			return nil, Report{}, false
-		}
-		if k == len(bounds)-1 {
-			tail = root.Content[len(root.Content)-2:]
-		}
-	}
-
-	// Records of clusters the file lacks: missing, or new cluster keys
-	// after the last one. The root is reduced to what that needs.
-	var rest []*rec
-	for _, rs := range byCluster {
-		rest = append(rest, rs...)
-	}
-	p.docs = []document{{root: &yaml.Node{Kind: yaml.MappingNode, Line: first.Line, Column: first.Column, Content: tail}, c: c}}
-	p.shared = nil
-	if err := p.matchClusters(rest, newEntryIndex(0), map[string]*clusterList{}); err != nil {
+	if err := p.planSections(cuts, byCluster); err != nil {
 		return nil, Report{}, false
 	}
 	if p.guide.late {
@@ -130,6 +204,141 @@ func applySections(s *yamlsrc.Source, records []status.Record, opts Options, siz
 	}
 	p.sortReport()
 	return out, p.rep, true
+}
+
+// errFallback: the file must be applied whole.
+var errFallback = errors.New("apply whole")
+
+// planSections reads and plans the sections between cuts, then the
+// records of clusters the file lacks. Any error means: apply whole.
+func (p *planner) planSections(cuts []cut, byCluster map[string][]*rec) error {
+	s := p.s
+	lines := make([]int, len(cuts))
+	for k, c := range cuts {
+		lines[k] = c.line
+	}
+	sr := readSections(s, lines, cuts, sectionWindow())
+	defer sr.stop()
+	names := map[string]bool{} // cluster keys so far: one given twice is an error
+	var (
+		c     yamlsrc.Ctx
+		first *yaml.Node   // the root's first piece, for its position
+		tail  []*yaml.Node // the last top-level key and value
+		open  *openList
+		batch []*rec
+	)
+	for k := range cuts {
+		doc, ok := sr.next()
+		if !ok {
+			return errFallback
+		}
+		root := doc.Content[0]
+		p.shared = sharedNodes(piece(s, lines, k), []*yaml.Node{doc})
+		index := newEntryIndex(0)
+		var fieldSlab slab[fields]
+		if cuts[k].items {
+			if root.Column-1 != open.cl.c.Indent {
+				return errFallback
+			}
+			last, err := p.readEntries(root, open.cl.c, c.Indent, &fieldSlab, func(f *fields, item *yaml.Node) error {
+				if ns, name, _, ok := f.identity(LayoutClusters); ok {
+					index.add(ident{open.name, ns, name}, f, item.Line)
+				}
+				return nil
+			})
+			if err != nil || !open.admit(index) {
+				return errFallback
+			}
+			if last != nil {
+				open.cl.last = last
+			}
+			open.cl.val.Content = []*yaml.Node{root.Content[len(root.Content)-1]} // a copy: the rest of the piece may go
+			if err := open.match(p, index); err != nil {
+				return err
+			}
+			continue
+		}
+		if open != nil {
+			if err := open.close(p); err != nil {
+				return err
+			}
+			open = nil
+		}
+		if k == 0 {
+			c, first = s.ChildCtx(root, yamlsrc.TopCtx), root
+		}
+		if l, _ := classify(root); l != LayoutClusters {
+			return errFallback
+		}
+		d := &document{root: root, c: c}
+		lists := map[string]*clusterList{}
+		if err := p.readClusters(d, lists, index, &fieldSlab); err != nil {
+			return err
+		}
+		splitLast := k+1 < len(cuts) && cuts[k+1].items
+		batch = batch[:0]
+		for i := 0; i+1 < len(root.Content); i += 2 {
+			name := root.Content[i].Value
+			if names[name] {
+				return errFallback
+			}
+			names[name] = true
+			if splitLast && i+2 == len(root.Content) {
+				break
+			}
+			batch = append(batch, byCluster[name]...)
+			delete(byCluster, name)
+		}
+		if err := p.matchClusters(batch, index, lists); err != nil {
+			return err
+		}
+		tail = []*yaml.Node{root.Content[len(root.Content)-2], root.Content[len(root.Content)-1]}
+		if splitLast {
+			if open, ok = p.openCluster(tail[0], lists, byCluster, index); !ok {
+				return errFallback
+			}
+			tail = []*yaml.Node{open.cl.key, open.cl.val}
+		}
+	}
+	if open != nil {
+		if err := open.close(p); err != nil {
+			return err
+		}
+	}
+
+	// Records of clusters the file lacks: missing, or new cluster keys
+	// after the last one. The root is reduced to what that needs.
+	var rest []*rec
+	for _, rs := range byCluster {
+		rest = append(rest, rs...)
+	}
+	p.docs = []document{{root: &yaml.Node{Kind: yaml.MappingNode, Line: first.Line, Column: first.Column, Content: tail}, c: c}}
+	p.shared = nil
+	return p.matchClusters(rest, newEntryIndex(0), map[string]*clusterList{})
+}
+
+// openCluster starts the cluster of key, whose block list goes on in the
+// next section: its entries read so far are matched, the rest wait.
+func (p *planner) openCluster(key *yaml.Node, lists map[string]*clusterList, byCluster map[string][]*rec, index *entryIndex) (*openList, bool) {
+	cl := lists[key.Value]
+	v := cl.val
+	if v.Kind != yaml.SequenceNode || v.Style&yaml.FlowStyle != 0 || len(v.Content) == 0 || p.isShared(v) {
+		return nil, false
+	}
+	short := *v
+	short.Content = []*yaml.Node{v.Content[len(v.Content)-1]} // a copy: the rest of the piece may go
+	o := &openList{
+		name: key.Value,
+		cl:   &clusterList{key: key, val: &short, doc: &document{c: cl.doc.c}, c: cl.c, last: cl.last},
+		recs: byCluster[key.Value],
+		ids:  map[uint64]struct{}{},
+		seed: maphash.MakeSeed(),
+	}
+	delete(byCluster, key.Value)
+	if !o.admit(index) || o.match(p, index) != nil {
+		return nil, false
+	}
+	return o, true
 }
 
 // sectionReader parses the pieces between bounds in order, up to window
@@ -147,7 +356,7 @@ type parsedPiece struct {
 	ok  bool
 }
 
-func readSections(s *yamlsrc.Source, bounds []int, window int) *sectionReader {
+func readSections(s *yamlsrc.Source, bounds []int, cuts []cut, window int) *sectionReader {
 	r := &sectionReader{out: make([]chan parsedPiece, len(bounds)), sem: make(chan struct{}, max(window, 1)), done: make(chan struct{})}
 	for k := range r.out {
 		r.out[k] = make(chan parsedPiece, 1)
@@ -160,7 +369,11 @@ func readSections(s *yamlsrc.Source, bounds []int, window int) *sectionReader {
 				return
 			}
 			r.wg.Go(func() {
-				doc, ok := parsePiece(s, bounds, k)
+				want := yaml.MappingNode
+				if cuts[k].items {
+					want = yaml.SequenceNode
+				}
+				doc, ok := parsePiece(s, bounds, k, want)
 				r.out[k] <- parsedPiece{doc, ok}
 			})
 		}

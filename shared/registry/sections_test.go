@@ -20,7 +20,8 @@ func TestApplySectionsTaken(t *testing.T) {
 		return string(b)
 	}
 	gen, _ := benchRegistry(300)
-	recs := []status.Record{mkrec("a", "default/x", "True", "Available"), mkrec("new", "default/y", "True", "Ready")}
+	recs := []status.Record{mkrec("a", "default/x", "True", "Available"), mkrec("a", "default/y", "True", "Ready"), mkrec("new", "default/y", "True", "Ready"),
+		mkrec("cluster-050", "team-1/claim-000001", "True", "Ready"), mkrec("cluster-099", "team-0/claim-000299", "True", "Ready")}
 	cases := []struct {
 		name string
 		src  string
@@ -30,11 +31,15 @@ func TestApplySectionsTaken(t *testing.T) {
 		{"seed", read("seed.yaml"), Options{}, true},
 		{"generated, crlf and bom", "\ufeff" + strings.ReplaceAll(string(gen), "\n", "\r\n"), Options{}, true},
 		{"seed, new cluster added", read("seed.yaml"), Options{AddMissing: true}, true},
-		{"anchor within a section", "a:\n  - &e\n    name: x\n    namespace: default\n  - *e\nb: []\n", Options{}, true},
+		{"anchor within a section", "a:\n  - name: &n x\n    namespace: default\n    claimRef: *n\nb: []\n", Options{}, true},
+		{"clusters cut between items, claims added", string(gen), Options{AddMissing: true}, true},
+		{"one cluster cut between items", "a:\n  - name: x\n    namespace: default\n  - name: z\n    namespace: default\n", Options{AddMissing: true}, true},
+		{"an identity twice, in two sections", "a:\n  - name: x\n    namespace: default\n  - name: x\n    namespace: default\n", Options{}, false},
+		{"alias to an earlier item", "a:\n  - &e\n    name: x\n    namespace: default\n  - *e\nb: []\n", Options{}, false},
 		{"alias into an earlier section", read("anchors-clusters.yaml"), Options{}, false},
 		{"several documents", read("multi-doc.yaml"), Options{}, false},
 		{"ClaimRegistry", read("claimregistry-status.yaml"), Options{}, false},
-		{"one top-level key", "a:\n  - name: x\n    namespace: default\n", Options{}, false},
+		{"one top-level key, one item", "a:\n  - name: x\n    namespace: default\n", Options{}, false},
 		{"invalid YAML", "a: []\nb: [\n", Options{}, false},
 		{"style known only later", "a: []\nb:\n  - name: x\n    namespace: default\n    statusMessage: 'old'\n", Options{AddMissing: true}, false},
 	}
@@ -69,5 +74,28 @@ func TestApplyPeakHeap(t *testing.T) {
 	t.Logf("peak heap of a 100k-claim apply: %.1f MiB (bound %d MiB)", float64(peak)/(1<<20), peakBoundMiB)
 	if peak > peakBoundMiB<<20 {
 		t.Errorf("peak heap %.1f MiB, bound %d MiB", float64(peak)/(1<<20), peakBoundMiB)
+	}
+}
+
+// Claims of a cluster cut between items go missing in different
+// sections (a kind that fits no entry) and after its last one (no entry
+// at all); they are appended together in the order a whole-file run
+// uses, which applyBoth checks.
+func TestApplySectionsAddsInOrder(t *testing.T) {
+	src := "a:\n  - name: x\n    namespace: default\n    kind: K1\n  - name: z\n    namespace: default\n    kind: K1\n"
+	kinded := func(ref, kind string) status.Record { r := mkrec("a", ref, "True", "Ready"); r.Kind = kind; return r }
+	recs := []status.Record{kinded("default/z", "K2"), kinded("default/x", "K2"), kinded("default/w", "K2")}
+	if _, _, ok := applySections(yamlsrc.New([]byte(src)), recs, Options{AddMissing: true}, 1); !ok {
+		t.Fatal("not applied in sections")
+	}
+	out, rep, err := applyBoth(t, []byte(src), recs, Options{AddMissing: true})
+	if err != nil || len(rep.Missing) != 3 {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	want := src + "  - name: w\n    namespace: default\n    kind: K2\n    statusMessage: Ready\n    lastCheckedAt: \"" + observed + "\"\n" +
+		"  - name: x\n    namespace: default\n    kind: K2\n    statusMessage: Ready\n    lastCheckedAt: \"" + observed + "\"\n" +
+		"  - name: z\n    namespace: default\n    kind: K2\n    statusMessage: Ready\n    lastCheckedAt: \"" + observed + "\"\n"
+	if string(out) != want {
+		t.Errorf("got:\n%s\nwant:\n%s", out, want)
 	}
 }
