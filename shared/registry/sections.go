@@ -117,12 +117,12 @@ func sectionCuts(s *yamlsrc.Source, chunk int) []cut {
 // openList is a cluster whose list goes on in the next section: what is
 // left to do for it once all its items are read.
 type openList struct {
-	name string
-	cl   *clusterList // its list reduced to the last item read, for adding after it
-	recs []*rec       // its records not matched yet
-	adds []*claim     // claims found without an entry so far
-	ids  map[uint64]struct{}
-	seed maphash.Seed
+	name    string
+	cl      *clusterList     // its list reduced to the last item read, for adding after it
+	pending map[ident][]*rec // its records not matched yet, by identity
+	adds    []*claim         // claims found without an entry so far
+	ids     map[uint64]struct{}
+	seed    maphash.Seed
 }
 
 // admit notes the identities of the cluster's entries in index. false
@@ -144,16 +144,15 @@ func (o *openList) admit(index *entryIndex) bool {
 }
 
 // match writes the records of the cluster whose entries are in index.
+// The cost is in the piece's entries, not in the records still waiting.
 func (o *openList) match(p *planner, index *entryIndex) error {
-	var sel, rest []*rec
-	for _, x := range o.recs {
-		if index.first[x.id()] != nil {
-			sel = append(sel, x)
-		} else {
-			rest = append(rest, x)
+	var sel []*rec
+	for id := range index.first {
+		if group, ok := o.pending[id]; ok {
+			sel = append(sel, group...)
+			delete(o.pending, id)
 		}
 	}
-	o.recs = rest
 	adds, err := p.matchClaims(sel, false, index, p.writeCluster)
 	o.adds = append(o.adds, adds...)
 	return err
@@ -163,7 +162,11 @@ func (o *openList) match(p *planner, index *entryIndex) error {
 // all the cluster's missing claims after its last item, in the order a
 // whole-file run appends them.
 func (o *openList) close(p *planner) error {
-	adds, err := p.matchClaims(o.recs, false, newEntryIndex(0), p.writeCluster)
+	var rest []*rec
+	for _, group := range o.pending {
+		rest = append(rest, group...)
+	}
+	adds, err := p.matchClaims(rest, false, newEntryIndex(0), p.writeCluster)
 	if err != nil || !p.opts.AddMissing {
 		return err
 	}
@@ -328,11 +331,20 @@ func (p *planner) openCluster(key *yaml.Node, lists map[string]*clusterList, byC
 	short := *v
 	short.Content = []*yaml.Node{v.Content[len(v.Content)-1]} // a copy: the rest of the piece may go
 	o := &openList{
-		name: key.Value,
-		cl:   &clusterList{key: key, val: &short, doc: &document{c: cl.doc.c}, c: cl.c, last: cl.last},
-		recs: byCluster[key.Value],
-		ids:  map[uint64]struct{}{},
-		seed: maphash.MakeSeed(),
+		name:    key.Value,
+		cl:      &clusterList{key: key, val: &short, doc: &document{c: cl.doc.c}, c: cl.c, last: cl.last},
+		pending: map[ident][]*rec{},
+		ids:     map[uint64]struct{}{},
+		seed:    maphash.MakeSeed(),
+	}
+	recs := byCluster[key.Value] // sorted: an identity's records are a run
+	for i := 0; i < len(recs); {
+		j := i + 1
+		for j < len(recs) && recs[j].id() == recs[i].id() {
+			j++
+		}
+		o.pending[recs[i].id()] = recs[i:j]
+		i = j
 	}
 	delete(byCluster, key.Value)
 	if !o.admit(index) || o.match(p, index) != nil {
