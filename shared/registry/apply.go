@@ -171,14 +171,33 @@ type planner struct {
 // rec is a record prepared for matching: strings made valid UTF-8 (the
 // file can hold nothing else, and a value that cannot round-trip would
 // show as changed on every run) and the claimRef split.
+//
+// A large fleet has a rec per claim, so it holds only what sorting needs;
+// the rest is read from the record when written (valid returns a valid
+// string itself, without copying).
 type rec struct {
 	r                       *status.Record
 	cluster, ns, name, kind string
-	ref, msg, ready, at     string
 	missing                 int32 // index in Report.Missing, -1 when matched
 	deleted                 bool
 	anyCluster              bool // matched on namespace and name alone (ClaimRegistry), see id
+}
 
+// ref is the record's claimRef.
+func (x *rec) ref() string { return valid(x.r.ClaimRef) }
+
+// msg is the record's status message.
+func (x *rec) msg() string { return valid(x.r.StatusMessage) }
+
+// ready is the record's ready state.
+func (x *rec) ready() string { return valid(x.r.Ready) }
+
+// at is when the status was observed, else when it was received.
+func (x *rec) at() string {
+	if at := valid(x.r.ObservedAt); at != "" {
+		return at
+	}
+	return valid(x.r.ReceivedAt)
 }
 
 func valid(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
@@ -196,13 +215,10 @@ func (p *planner) normalize(records []status.Record) []*rec {
 	for i := range records {
 		r := &records[i]
 		x := &all[i]
-		*x = rec{r: r, cluster: valid(r.Cluster), kind: valid(r.Kind), ref: valid(r.ClaimRef),
-			msg: valid(r.StatusMessage), ready: valid(r.Ready), at: valid(r.ObservedAt), deleted: r.Deleted, missing: -1}
-		if x.at == "" {
-			x.at = valid(r.ReceivedAt)
-		}
-		x.ns, x.name, _ = strings.Cut(x.ref, "/")
-		k := key{x.cluster, x.ref, x.kind}
+		*x = rec{r: r, cluster: valid(r.Cluster), kind: valid(r.Kind), deleted: r.Deleted, missing: -1}
+		ref := x.ref()
+		x.ns, x.name, _ = strings.Cut(ref, "/")
+		k := key{x.cluster, ref, x.kind}
 		if j, dup := pos[k]; dup {
 			out[j] = x
 			continue
@@ -217,12 +233,12 @@ func (p *planner) normalize(records []status.Record) []*rec {
 	kinded := map[key]bool{}
 	for _, x := range out {
 		if x.kind != "" {
-			kinded[key{x.cluster, x.ref, ""}] = true
+			kinded[key{x.cluster, x.ref(), ""}] = true
 		}
 	}
 	kept := out[:0]
 	for _, x := range out {
-		if x.kind == "" && kinded[key{x.cluster, x.ref, ""}] {
+		if x.kind == "" && kinded[key{x.cluster, x.ref(), ""}] {
 			continue
 		}
 		if x.cluster == "" || x.ns == "" || x.name == "" {

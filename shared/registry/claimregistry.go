@@ -126,12 +126,12 @@ func (p *planner) subSteps() (int, int) {
 // create one).
 func (p *planner) statusLines(x *rec) []string {
 	var lines []string
-	if x.ready != "" {
-		lines = append(lines, "ready: "+p.value(fReady, x.ready))
+	if x.ready() != "" {
+		lines = append(lines, "ready: "+p.value(fReady, x.ready()))
 	}
-	lines = append(lines, "statusMessage: "+p.value(fStatusMessage, x.msg))
-	if x.at != "" {
-		lines = append(lines, "lastCheckedAt: "+p.value(fLastCheckedAt, x.at))
+	lines = append(lines, "statusMessage: "+p.value(fStatusMessage, x.msg()))
+	if x.at() != "" {
+		lines = append(lines, "lastCheckedAt: "+p.value(fLastCheckedAt, x.at()))
 	}
 	return lines
 }
@@ -169,7 +169,7 @@ func (p *planner) writeClusters(f *fields, recs []*rec, line int) error {
 		return nil
 	}
 	if cv != nil && cv.Kind != yaml.MappingNode && !isNull(cv) {
-		return errAt(cv.Line, ErrUnsupported, "clusters of claim %s is %s, not a mapping of cluster statuses", recs[0].ref, kindName(cv))
+		return errAt(cv.Line, ErrUnsupported, "clusters of claim %s is %s, not a mapping of cluster statuses", recs[0].ref(), kindName(cv))
 	}
 	type sub struct{ k, v *yaml.Node }
 	var subs map[string]sub
@@ -214,9 +214,9 @@ func (p *planner) writeClusters(f *fields, recs []*rec, line int) error {
 			if err := p.fillEmpty(s.k, s.v, cc, indent(p.statusLines(x), col+sub2)); err != nil {
 				return err
 			}
-			p.change(x, "", statusText(x.ready, x.msg, false))
+			p.change(x, "", statusText(x.ready(), x.msg(), false))
 		default:
-			return errAt(s.v.Line, ErrUnsupported, "status of claim %s in cluster %s is %s, not a mapping", x.ref, x.cluster, kindName(s.v))
+			return errAt(s.v.Line, ErrUnsupported, "status of claim %s in cluster %s is %s, not a mapping", x.ref(), x.cluster, kindName(s.v))
 		}
 	}
 	lines, made, err := p.statusBlocks(fresh, f.n.Line)
@@ -244,7 +244,7 @@ func (p *planner) writeClusters(f *fields, recs []*rec, line int) error {
 		}
 	}
 	for _, x := range made {
-		p.change(x, "", statusText(x.ready, x.msg, false))
+		p.change(x, "", statusText(x.ready(), x.msg(), false))
 	}
 	return nil
 }

@@ -210,10 +210,10 @@ func (p *planner) clusterEntryBody(c *claim, tmpl *fields) []string {
 	set := func(f field, v string, ok bool) { vals[f], have[f] = v, ok }
 	set(fName, x.name, true)
 	set(fNamespace, x.ns, true)
-	set(fClaimRef, x.ref, true)
-	set(fStatusMessage, x.msg, true)
-	set(fLastCheckedAt, x.at, x.at != "")
-	set(fReady, x.ready, x.ready != "")
+	set(fClaimRef, x.ref(), true)
+	set(fStatusMessage, x.msg(), true)
+	set(fLastCheckedAt, x.at(), x.at() != "")
+	set(fReady, x.ready(), x.ready() != "")
 	set(fKind, x.kind, x.kind != "")
 
 	var order []field

@@ -35,7 +35,7 @@ func (p *planner) updateSlot(f *fields, x *rec, mode readyMode) error {
 	oldAt, ok3 := f.text(fLastCheckedAt)
 	for i, ok := range [...]bool{ok1, ok2, ok3} {
 		if fld := [...]field{fStatusMessage, fReady, fLastCheckedAt}[i]; !ok {
-			return errAt(f.val[fld].Line, ErrUnsupported, "%s of claim %s in cluster %s is %s, not a value", fieldNames[fld], x.ref, x.cluster, kindName(f.val[fld]))
+			return errAt(f.val[fld].Line, ErrUnsupported, "%s of claim %s in cluster %s is %s, not a value", fieldNames[fld], x.ref(), x.cluster, kindName(f.val[fld]))
 		}
 	}
 	oldDeleted := isTrue(f.val[fDeleted])
@@ -58,18 +58,18 @@ func (p *planner) updateSlot(f *fields, x *rec, mode readyMode) error {
 			add = append(add, "deleted: true")
 		}
 	} else {
-		msgChanged := oldMsg != x.msg || f.key[fStatusMessage] == nil
-		readyChanged := x.ready != "" && (hasReady && oldReady != x.ready || !hasReady && mode == readyAlways)
+		msgChanged := oldMsg != x.msg() || f.key[fStatusMessage] == nil
+		readyChanged := x.ready() != "" && (hasReady && oldReady != x.ready() || !hasReady && mode == readyAlways)
 		if !msgChanged && !readyChanged && !oldDeleted {
 			return nil
 		}
 		if msgChanged {
-			if err := p.setOrAdd(f, fStatusMessage, x.msg, &add); err != nil {
+			if err := p.setOrAdd(f, fStatusMessage, x.msg(), &add); err != nil {
 				return err
 			}
 		}
 		if readyChanged {
-			if err := p.setOrAdd(f, fReady, x.ready, &add); err != nil {
+			if err := p.setOrAdd(f, fReady, x.ready(), &add); err != nil {
 				return err
 			}
 		}
@@ -82,8 +82,8 @@ func (p *planner) updateSlot(f *fields, x *rec, mode readyMode) error {
 			}
 		}
 	}
-	if x.at != "" && (f.key[fLastCheckedAt] == nil || oldAt != x.at) {
-		if err := p.setOrAdd(f, fLastCheckedAt, x.at, &add); err != nil {
+	if x.at() != "" && (f.key[fLastCheckedAt] == nil || oldAt != x.at()) {
+		if err := p.setOrAdd(f, fLastCheckedAt, x.at(), &add); err != nil {
 			return err
 		}
 	}
@@ -92,11 +92,11 @@ func (p *planner) updateSlot(f *fields, x *rec, mode readyMode) error {
 			return err
 		}
 	}
-	ready := x.ready
+	ready := x.ready()
 	if ready == "" {
 		ready = shownReady
 	}
-	p.change(x, statusText(shownReady, oldMsg, oldDeleted), statusText(ready, x.msg, x.deleted))
+	p.change(x, statusText(shownReady, oldMsg, oldDeleted), statusText(ready, x.msg(), x.deleted))
 	return nil
 }
 
