@@ -65,15 +65,10 @@ func cutPoints(s *yamlsrc.Source, chunk, tail int) []int {
 		if start >= len(b) {
 			break
 		}
-		switch b[start] {
-		case '%':
+		switch lineStart(s, start) {
+		case startStop:
 			return nil
-		case '-', '.':
-			if s.DocMarker(start) {
-				return nil
-			}
-			continue
-		case ' ', '\t', '#', '?', ':', '\'', '"', '[', ']', '{', '}', ',', '&', '*', '!', '|', '>', '@', '`', '\r', '\n':
+		case startOther:
 			continue
 		}
 		if !seenKey {
@@ -86,6 +81,29 @@ func cutPoints(s *yamlsrc.Source, chunk, tail int) []int {
 		}
 	}
 	return bounds
+}
+
+// What a line starts with, for cutting the file.
+const (
+	startOther = iota // anything else
+	startKey          // a plain top-level key: a place to cut
+	startStop         // a directive or document marker: the file is not cut
+)
+
+// lineStart says what the line starting at byte start begins with.
+func lineStart(s *yamlsrc.Source, start int) int {
+	switch s.Bytes()[start] {
+	case '%':
+		return startStop
+	case '-', '.':
+		if s.DocMarker(start) {
+			return startStop
+		}
+		return startOther
+	case ' ', '\t', '#', '?', ':', '\'', '"', '[', ']', '{', '}', ',', '&', '*', '!', '|', '>', '@', '`', '\r', '\n':
+		return startOther
+	}
+	return startKey
 }
 
 // parseChunks parses the pieces between bounds (line indexes)

@@ -71,29 +71,10 @@ func sectionCuts(s *yamlsrc.Source, chunk int) []cut {
 		if start >= len(b) {
 			break
 		}
-		col := 0
-		switch b[start] {
-		case '%':
+		switch lineStart(s, start) {
+		case startStop:
 			return nil
-		case '-', '.':
-			if s.DocMarker(start) {
-				return nil
-			}
-			if b[start] == '.' || !s.IsBlankz(start+1) {
-				continue
-			}
-		case ' ':
-			j := start
-			for j < len(b) && b[j] == ' ' {
-				j++
-			}
-			if j >= len(b) || b[j] != '-' || !s.IsBlankz(j+1) {
-				continue
-			}
-			col = j - start
-		case '\t', '#', '?', ':', '\'', '"', '[', ']', '{', '}', ',', '&', '*', '!', '|', '>', '@', '`', '\r', '\n':
-			continue
-		default: // a top-level key
+		case startKey:
 			if seenKey && (cuts[len(cuts)-1].items || start >= next) {
 				cuts = append(cuts, cut{line: i})
 				next = start + chunk
@@ -101,6 +82,14 @@ func sectionCuts(s *yamlsrc.Source, chunk int) []cut {
 			seenKey, dash = true, -1
 			continue
 		}
+		j := start
+		for j < len(b) && b[j] == ' ' {
+			j++
+		}
+		if j >= len(b) || b[j] != '-' || !s.IsBlankz(j+1) {
+			continue
+		}
+		col := j - start
 		// A list item at column col.
 		switch {
 		case !seenKey:

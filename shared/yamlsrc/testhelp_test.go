@@ -1,26 +1,12 @@
 package yamlsrc
 
-import (
-	"bytes"
-	"errors"
-	"io"
+import "gopkg.in/yaml.v3"
 
-	"gopkg.in/yaml.v3"
-)
-
-// parseDocs parses every document of src, as a caller of this package does.
+// parseDocs parses src, one document, as a caller of this package does.
 func parseDocs(src []byte) ([]*yaml.Node, error) {
-	var docs []*yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(src))
-	for {
-		var n yaml.Node
-		err := dec.Decode(&n)
-		if errors.Is(err, io.EOF) {
-			return docs, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		docs = append(docs, &n)
+	var n yaml.Node
+	if err := yaml.Unmarshal(src, &n); err != nil {
+		return nil, err
 	}
+	return []*yaml.Node{&n}, nil
 }
