@@ -48,37 +48,13 @@ func splitPoints(s *yamlsrc.Source, minChunk, workers int) []int {
 	if workers < 2 || len(s.Bytes()) < 2*minChunk {
 		return nil
 	}
-	return cutPoints(s, max(len(s.Bytes())/workers, minChunk), minChunk/2)
-}
-
-// cutPoints returns 0 and the line indexes of the safe cuts (see
-// splitPoints) that start pieces of at least chunk bytes, none leaving
-// less than tail bytes after it; nil when the file has directives or
-// document markers. The first piece holds at least one key.
-func cutPoints(s *yamlsrc.Source, chunk, tail int) []int {
-	b := s.Bytes()
-	bounds := []int{0}
-	next := chunk
-	seenKey := false
-	for i := 0; i < s.LineCount(); i++ {
-		start := s.LineOffset(i)
-		if start >= len(b) {
-			break
-		}
-		switch lineStart(s, start) {
-		case startStop:
-			return nil
-		case startOther:
-			continue
-		}
-		if !seenKey {
-			seenKey = true
-			continue
-		}
-		if start >= next && len(b)-start >= tail {
-			bounds = append(bounds, i)
-			next = start + chunk
-		}
+	cuts := sectionCuts(s, max(len(s.Bytes())/workers, minChunk), minChunk/2, false)
+	if cuts == nil {
+		return nil
+	}
+	bounds := make([]int, len(cuts))
+	for k, c := range cuts {
+		bounds[k] = c.line
 	}
 	return bounds
 }

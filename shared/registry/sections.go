@@ -52,15 +52,16 @@ type cut struct {
 	items bool
 }
 
-// sectionCuts cuts the file into sections of at least chunk bytes: at
-// top-level keys (the lines splitPoints cuts at), or between the items of
-// a cluster's list, at a line whose '-' sits in the column of the list's
+// sectionCuts cuts the file into sections of at least chunk bytes, none
+// leaving less than tail bytes after it: at top-level keys other than the
+// first (see splitPoints), or, with items, between the items of a
+// cluster's list, at a line whose '-' sits in the column of the list's
 // first item. A section of items ends at the next top-level key. nil when
 // the file has directives or document markers. A cut inside a quoted
 // scalar or flow collection leaves a piece that does not parse, and the
 // file is applied whole; a block scalar's content is indented deeper
 // than any '-' that could be cut at.
-func sectionCuts(s *yamlsrc.Source, chunk int) []cut {
+func sectionCuts(s *yamlsrc.Source, chunk, tail int, items bool) []cut {
 	b := s.Bytes()
 	cuts := []cut{{}}
 	next := chunk
@@ -75,11 +76,14 @@ func sectionCuts(s *yamlsrc.Source, chunk int) []cut {
 		case startStop:
 			return nil
 		case startKey:
-			if seenKey && (cuts[len(cuts)-1].items || start >= next) {
+			if seenKey && (cuts[len(cuts)-1].items || start >= next && len(b)-start >= tail) {
 				cuts = append(cuts, cut{line: i})
 				next = start + chunk
 			}
 			seenKey, dash = true, -1
+			continue
+		}
+		if !items {
 			continue
 		}
 		j := start
@@ -167,7 +171,7 @@ func (o *openList) close(p *planner) error {
 // applySections is Apply one section at a time (see above); ok is false
 // when the file must be applied whole instead.
 func applySections(s *yamlsrc.Source, records []status.Record, opts Options, size int) ([]byte, Report, bool) {
-	cuts := sectionCuts(s, size)
+	cuts := sectionCuts(s, size, 0, true)
 	if len(cuts) < 2 {
 		return nil, Report{}, false
 	}
