@@ -108,6 +108,7 @@ func (p *planner) sampleStatusMaps(f *fields) error {
 		p.guide.sampleKey(k)
 		p.guide.sample(sf)
 		p.guide.sub1, p.guide.sub2, p.guide.haveSub = cc.Indent-f.c.Indent, sf.c.Indent-cc.Indent, true
+		p.guide.late = p.guide.late || p.guide.askedSub
 		return nil
 	}
 	return nil
@@ -116,7 +117,7 @@ func (p *planner) sampleStatusMaps(f *fields) error {
 // subSteps is how far a status map's cluster keys sit right of
 // `clusters:` and its fields right of the cluster key.
 func (p *planner) subSteps() (int, int) {
-	if p.guide.haveSub && p.guide.sub1 > 0 && p.guide.sub2 > 0 {
+	if p.guide.subKnown() && p.guide.sub1 > 0 && p.guide.sub2 > 0 {
 		return p.guide.sub1, p.guide.sub2
 	}
 	return p.guide.step(), p.guide.step()

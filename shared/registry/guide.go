@@ -35,6 +35,7 @@ type guide struct {
 	// whole, so every write sees what a whole-file read would have.
 	askedVal          [nFields]bool
 	askedKey, askedLs bool
+	askedSub          bool
 	late              bool
 }
 
@@ -61,6 +62,15 @@ func (g *guide) listKnown() bool {
 		g.askedLs = true
 	}
 	return g.haveList
+}
+
+// subKnown reports that a ClaimRegistry status map was sampled, so
+// sub1 and sub2 are the file's own.
+func (g *guide) subKnown() bool {
+	if !g.haveSub {
+		g.askedSub = true
+	}
+	return g.haveSub
 }
 
 // template is the entry new entries copy the key order of (nil: none).

@@ -56,8 +56,11 @@ type cut struct {
 // leaving less than tail bytes after it: at top-level keys other than the
 // first (see splitPoints), or, with items, between the items of a
 // cluster's list, at a line whose '-' sits in the column of the list's
-// first item. A section of items ends at the next top-level key. nil when
-// the file has directives or document markers. A cut inside a quoted
+// first item. With items, a key is cut at only when a list item came
+// since the last cut, so a header of plain keys (a ClaimRegistry's
+// apiVersion and kind) stays with the key after it; a section of items
+// ends at the next top-level key. nil when the file has directives or
+// document markers other than a first "---". A cut inside a quoted
 // scalar or flow collection leaves a piece that does not parse, and the
 // file is applied whole; a block scalar's content is indented deeper
 // than any '-' that could be cut at.
@@ -66,7 +69,8 @@ func sectionCuts(s *yamlsrc.Source, chunk, tail int, items bool) []cut {
 	cuts := []cut{{}}
 	next := chunk
 	seenKey := false
-	dash := -1 // column of the current cluster's first item; -1 before it
+	dash := -1       // column of the current cluster's first item; -1 before it
+	listed := !items // a list item came since the last cut
 	for i := 0; i < s.LineCount(); i++ {
 		start := s.LineOffset(i)
 		if start >= len(b) {
@@ -74,11 +78,14 @@ func sectionCuts(s *yamlsrc.Source, chunk, tail int, items bool) []cut {
 		}
 		switch lineStart(s, start) {
 		case startStop:
-			return nil
+			if i > 0 || b[start] != '-' { // a first "---" only starts the one document
+				return nil
+			}
+			continue
 		case startKey:
-			if seenKey && (cuts[len(cuts)-1].items || start >= next && len(b)-start >= tail) {
+			if seenKey && (cuts[len(cuts)-1].items || listed && start >= next && len(b)-start >= tail) {
 				cuts = append(cuts, cut{line: i})
-				next = start + chunk
+				next, listed = start+chunk, !items
 			}
 			seenKey, dash = true, -1
 			continue
@@ -95,6 +102,7 @@ func sectionCuts(s *yamlsrc.Source, chunk, tail int, items bool) []cut {
 		}
 		col := j - start
 		// A list item at column col.
+		listed = listed || seenKey
 		switch {
 		case !seenKey:
 		case dash < 0:
@@ -107,18 +115,39 @@ func sectionCuts(s *yamlsrc.Source, chunk, tail int, items bool) []cut {
 	return cuts
 }
 
-// openList is a cluster whose list goes on in the next section: what is
-// left to do for it once all its items are read.
+// openList is a list of entries that goes on in the next section (a
+// cluster's, or a ClaimRegistry's claims): what is left to do for it
+// once all its items are read.
 type openList struct {
-	name    string
-	cl      *clusterList     // its list reduced to the last item read, for adding after it
-	pending map[ident][]*rec // its records not matched yet, by identity
-	adds    []*claim         // claims found without an entry so far
-	ids     map[uint64]struct{}
-	seed    maphash.Seed
+	name       string // the cluster; "" for a ClaimRegistry's claims
+	anyCluster bool   // records match on namespace and name alone
+	c          yamlsrc.Ctx
+	val        *yaml.Node // the list reduced to the last item read, for adding after it
+	last       **fields   // where the list keeps its last block entry
+	visit      func(index *entryIndex) func(f *fields, item *yaml.Node) error
+	write      func(*claim) error
+	add        func(adds []*claim) error
+	pending    map[ident][]*rec // records not matched yet, by identity
+	adds       []*claim         // claims found without an entry so far
+	ids        map[uint64]struct{}
+	seed       maphash.Seed
 }
 
-// admit notes the identities of the cluster's entries in index. false
+// wait holds recs (sorted, so an identity's records are a run) until
+// the sections holding their entries are read.
+func (o *openList) wait(recs []*rec) {
+	o.pending, o.ids, o.seed = map[ident][]*rec{}, map[uint64]struct{}{}, maphash.MakeSeed()
+	for i := 0; i < len(recs); {
+		j := i + 1
+		for j < len(recs) && recs[j].id() == recs[i].id() {
+			j++
+		}
+		o.pending[recs[i].id()] = recs[i:j]
+		i = j
+	}
+}
+
+// admit notes the identities of the list's entries in index. false
 // when one was already met in an earlier section: matching must then see
 // all such entries at once, so the file is applied whole. (A hash
 // collision only costs that fallback.)
@@ -136,9 +165,12 @@ func (o *openList) admit(index *entryIndex) bool {
 	return true
 }
 
-// match writes the records of the cluster whose entries are in index.
-// The cost is in the piece's entries, not in the records still waiting.
+// match writes the records whose entries are in index. The cost is in
+// the piece's entries, not in the records still waiting.
 func (o *openList) match(p *planner, index *entryIndex) error {
+	if !o.admit(index) {
+		return errFallback
+	}
 	var sel []*rec
 	for id := range index.first {
 		if group, ok := o.pending[id]; ok {
@@ -146,26 +178,52 @@ func (o *openList) match(p *planner, index *entryIndex) error {
 			delete(o.pending, id)
 		}
 	}
-	adds, err := p.matchClaims(sel, false, index, p.writeCluster)
+	adds, err := p.matchClaims(sel, o.anyCluster, index, o.write)
 	o.adds = append(o.adds, adds...)
 	return err
 }
 
+// items reads and matches a section of the list's items, root.
+func (o *openList) items(p *planner, root *yaml.Node, pk int) error {
+	if root.Column-1 != o.c.Indent {
+		return errFallback
+	}
+	index := newEntryIndex(0)
+	var fieldSlab slab[fields]
+	last, err := p.readEntries(root, o.c, pk, &fieldSlab, o.visit(index))
+	if err != nil {
+		return err
+	}
+	if last != nil {
+		*o.last = last
+	}
+	o.val.Content = []*yaml.Node{root.Content[len(root.Content)-1]} // a copy: the rest of the piece may go
+	return o.match(p, index)
+}
+
 // close lists the records left as missing and, with AddMissing, appends
-// all the cluster's missing claims after its last item, in the order a
+// all the list's missing claims after its last item, in the order a
 // whole-file run appends them.
 func (o *openList) close(p *planner) error {
 	var rest []*rec
 	for _, group := range o.pending {
 		rest = append(rest, group...)
 	}
-	adds, err := p.matchClaims(rest, false, newEntryIndex(0), p.writeCluster)
+	adds, err := p.matchClaims(rest, o.anyCluster, newEntryIndex(0), o.write)
 	if err != nil || !p.opts.AddMissing {
 		return err
 	}
 	adds = append(o.adds, adds...)
 	slices.SortFunc(adds, func(a, b *claim) int { return compareRecs(a.recs[0], b.recs[0]) })
-	return p.addClusterEntries(adds, map[string]*clusterList{o.name: o.cl})
+	return o.add(adds)
+}
+
+// shortList is list v reduced to its last item, with the position and
+// properties adding after it needs; the rest of its piece may go.
+func shortList(v *yaml.Node) *yaml.Node {
+	short := *v
+	short.Content = []*yaml.Node{v.Content[len(v.Content)-1]}
+	return &short
 }
 
 // applySections is Apply one section at a time (see above); ok is false
@@ -175,20 +233,30 @@ func applySections(s *yamlsrc.Source, records []status.Record, opts Options, siz
 	if len(cuts) < 2 {
 		return nil, Report{}, false
 	}
-	p := &planner{s: s, opts: opts, layout: LayoutClusters}
-	p.rep.Layout = LayoutClusters
-	recs := p.normalize(records)
-	slices.SortFunc(recs, compareRecs)
-	byCluster := map[string][]*rec{}
-	for i := 0; i < len(recs); {
-		j := i + 1
-		for j < len(recs) && recs[j].cluster == recs[i].cluster {
-			j++
-		}
-		byCluster[recs[i].cluster] = recs[i:j]
-		i = j
+	lines := make([]int, len(cuts))
+	for k, c := range cuts {
+		lines[k] = c.line
 	}
-	if err := p.planSections(cuts, byCluster); err != nil {
+	sr := readSections(s, lines, cuts, sectionWindow())
+	defer sr.stop()
+	doc, ok := sr.peek()
+	if !ok {
+		return nil, Report{}, false
+	}
+	layout, _ := classify(doc.Content[0])
+	if layout == "" {
+		return nil, Report{}, false
+	}
+	p := &planner{s: s, opts: opts, layout: layout}
+	p.rep.Layout = layout
+	recs := p.normalize(records)
+	var err error
+	if layout == LayoutClusters {
+		err = p.planClusterSections(sr, cuts, lines, recs)
+	} else {
+		err = p.planClaimSections(sr, cuts, lines, recs)
+	}
+	if err != nil {
 		return nil, Report{}, false
 	}
 	if p.guide.late {
@@ -205,16 +273,21 @@ func applySections(s *yamlsrc.Source, records []status.Record, opts Options, siz
 // errFallback: the file must be applied whole.
 var errFallback = errors.New("apply whole")
 
-// planSections reads and plans the sections between cuts, then the
+// planClusterSections plans a clusters map read in sections: each
+// cluster's records with the section(s) holding its list, then the
 // records of clusters the file lacks. Any error means: apply whole.
-func (p *planner) planSections(cuts []cut, byCluster map[string][]*rec) error {
+func (p *planner) planClusterSections(sr *sectionReader, cuts []cut, lines []int, recs []*rec) error {
 	s := p.s
-	lines := make([]int, len(cuts))
-	for k, c := range cuts {
-		lines[k] = c.line
+	slices.SortFunc(recs, compareRecs)
+	byCluster := map[string][]*rec{}
+	for i := 0; i < len(recs); {
+		j := i + 1
+		for j < len(recs) && recs[j].cluster == recs[i].cluster {
+			j++
+		}
+		byCluster[recs[i].cluster] = recs[i:j]
+		i = j
 	}
-	sr := readSections(s, lines, cuts, sectionWindow())
-	defer sr.stop()
 	names := map[string]bool{} // cluster keys so far: one given twice is an error
 	var (
 		c     yamlsrc.Ctx
@@ -233,23 +306,7 @@ func (p *planner) planSections(cuts []cut, byCluster map[string][]*rec) error {
 		index := newEntryIndex(0)
 		var fieldSlab slab[fields]
 		if cuts[k].items {
-			if root.Column-1 != open.cl.c.Indent {
-				return errFallback
-			}
-			last, err := p.readEntries(root, open.cl.c, c.Indent, &fieldSlab, func(f *fields, item *yaml.Node) error {
-				if ns, name, _, ok := f.identity(LayoutClusters); ok {
-					index.add(ident{open.name, ns, name}, f, item.Line)
-				}
-				return nil
-			})
-			if err != nil || !open.admit(index) {
-				return errFallback
-			}
-			if last != nil {
-				open.cl.last = last
-			}
-			open.cl.val.Content = []*yaml.Node{root.Content[len(root.Content)-1]} // a copy: the rest of the piece may go
-			if err := open.match(p, index); err != nil {
+			if err := open.items(p, root, c.Indent); err != nil {
 				return err
 			}
 			continue
@@ -293,7 +350,7 @@ func (p *planner) planSections(cuts []cut, byCluster map[string][]*rec) error {
 			if open, ok = p.openCluster(tail[0], lists, byCluster, index); !ok {
 				return errFallback
 			}
-			tail = []*yaml.Node{open.cl.key, open.cl.val}
+			tail = []*yaml.Node{tail[0], open.val}
 		}
 	}
 	if open != nil {
@@ -321,26 +378,25 @@ func (p *planner) openCluster(key *yaml.Node, lists map[string]*clusterList, byC
 	if v.Kind != yaml.SequenceNode || v.Style&yaml.FlowStyle != 0 || len(v.Content) == 0 || p.isShared(v) {
 		return nil, false
 	}
-	short := *v
-	short.Content = []*yaml.Node{v.Content[len(v.Content)-1]} // a copy: the rest of the piece may go
+	short := &clusterList{key: key, val: shortList(v), doc: &document{c: cl.doc.c}, c: cl.c, last: cl.last}
 	o := &openList{
-		name:    key.Value,
-		cl:      &clusterList{key: key, val: &short, doc: &document{c: cl.doc.c}, c: cl.c, last: cl.last},
-		pending: map[ident][]*rec{},
-		ids:     map[uint64]struct{}{},
-		seed:    maphash.MakeSeed(),
+		name: key.Value, c: cl.c, val: short.val, last: &short.last,
+		visit: func(index *entryIndex) func(f *fields, item *yaml.Node) error {
+			return func(f *fields, item *yaml.Node) error {
+				if ns, name, _, ok := f.identity(LayoutClusters); ok {
+					index.add(ident{key.Value, ns, name}, f, item.Line)
+				}
+				return nil
+			}
+		},
+		write: p.writeCluster,
+		add: func(adds []*claim) error {
+			return p.addClusterEntries(adds, map[string]*clusterList{key.Value: short})
+		},
 	}
-	recs := byCluster[key.Value] // sorted: an identity's records are a run
-	for i := 0; i < len(recs); {
-		j := i + 1
-		for j < len(recs) && recs[j].id() == recs[i].id() {
-			j++
-		}
-		o.pending[recs[i].id()] = recs[i:j]
-		i = j
-	}
+	o.wait(byCluster[key.Value])
 	delete(byCluster, key.Value)
-	if !o.admit(index) || o.match(p, index) != nil {
+	if o.match(p, index) != nil {
 		return nil, false
 	}
 	return o, true
@@ -349,6 +405,7 @@ func (p *planner) openCluster(key *yaml.Node, lists map[string]*clusterList, byC
 // sectionReader parses the pieces between bounds in order, up to window
 // of them ahead of the caller.
 type sectionReader struct {
+	held *parsedPiece // the piece peek read
 	out  []chan parsedPiece
 	sem  chan struct{}
 	done chan struct{}
@@ -389,11 +446,24 @@ func readSections(s *yamlsrc.Source, bounds []int, cuts []cut, window int) *sect
 // next is the next piece's document; ok is false when it is not one
 // block mapping at column 0 that parses on its own.
 func (r *sectionReader) next() (*yaml.Node, bool) {
+	if h := r.held; h != nil {
+		r.held = nil
+		return h.doc, h.ok
+	}
 	p := <-r.out[r.k]
 	r.out[r.k] = nil
 	r.k++
 	<-r.sem
 	return p.doc, p.ok
+}
+
+// peek is the piece next returns next.
+func (r *sectionReader) peek() (*yaml.Node, bool) {
+	if r.held == nil {
+		doc, ok := r.next()
+		r.held = &parsedPiece{doc, ok}
+	}
+	return r.held.doc, r.held.ok
 }
 
 // stop ends the parsing ahead and waits for it.
