@@ -15,25 +15,27 @@ import (
 
 // Bounded memory. yaml.v3's node tree takes about 19 bytes per byte of
 // YAML, so a whole 100k-claim registry (14 MB) needs 270 MB of nodes.
-// A clusters-layout file is therefore read one section at a time: the
-// file is cut at top-level keys (the cuts splitPoints makes) into pieces
-// of about sectionSize bytes, each piece is parsed on its own, its
-// entries matched against the records of its clusters, its edits
-// gathered (offsets and text), and its nodes dropped. A few pieces are
-// parsed ahead in parallel, so at most sectionWindow()+1 pieces' nodes
-// live at once: memory is the file, the records, the edits and a fixed
-// number of sections, whatever the claim count. A single cluster's list
-// is never cut, so one very large cluster is one large section.
+// The file is therefore read one section at a time: it is cut
+// (sectionCuts) into pieces of about sectionSize bytes, at top-level
+// keys or between the items of a long list (a large cluster's, or a
+// ClaimRegistry's claims); each piece is parsed on its own, its entries
+// matched against the records they can take, its edits gathered (offsets
+// and text) and its nodes dropped. A few pieces are parsed ahead in
+// parallel, so at most sectionWindow()+1 pieces' nodes live at once:
+// memory is the file, the records, the edits and a fixed number of
+// sections, whatever the claim count. Records whose entries are not read
+// yet wait by identity; an identity met in two sections (the entries of
+// one claim must be matched together) sends the file the whole way.
 //
 // The sectioned run must write what the whole-file run writes, byte for
 // byte. It gives up, and the whole file is parsed and applied as before,
 // whenever it could differ: a piece that does not parse on its own (an
 // alias naming an anchor in an earlier section does not), a file with
-// document markers or directives, a piece that is not a clusters map, any
-// error (so errors are reported exactly as before), and a style lookup
-// (the guide) made before the section that sets it was read. A
-// ClaimRegistry keeps its claims under one key and is always applied
-// whole.
+// directives or document markers (a first "---" aside), a piece that is
+// not of the first piece's layout, a ClaimRegistry whose claims are not
+// its last key, any error (so errors are reported exactly as before),
+// and a style lookup (the guide) made before the section that sets it
+// was read. Every Apply test checks both ways give the same result.
 
 // sectionSize is the size of a section's piece of the file: large enough
 // that parsing one is efficient, small enough that a few sections' nodes
