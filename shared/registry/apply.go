@@ -25,6 +25,9 @@
 // than producing a surprising diff. Anchors, aliases and merge keys are
 // read as any YAML reader reads them (see alias.go): an entry whose status
 // an alias shares is left as written and named in Report.Notes.
+//
+// A large file is read and edited a section at a time, so memory does not
+// grow with yaml.v3's node tree of the whole file (see sections.go).
 package registry
 
 import (
