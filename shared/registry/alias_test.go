@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/stuttgart-things/machinery-status-collector/shared/yamlsrc"
 )
 
 // sharedNodes marks alias targets and everything below them, and
@@ -23,7 +25,7 @@ func TestSharedNodesAndMerge(t *testing.T) {
 	if sharedNodes([]byte("a:\n  - name: x\n"), docs) != nil {
 		t.Error("a file without anchors needs no walk")
 	}
-	f, err := readFields(merged, topCtx)
+	f, err := readFields(merged, yamlsrc.TopCtx)
 	if err != nil {
 		t.Fatal(err)
 	}

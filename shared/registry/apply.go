@@ -25,6 +25,9 @@
 // than producing a surprising diff. Anchors, aliases and merge keys are
 // read as any YAML reader reads them (see alias.go): an entry whose status
 // an alias shares is left as written and named in Report.Notes.
+//
+// A large file is read and edited a section at a time, so memory does not
+// grow with yaml.v3's node tree of the whole file (see sections.go).
 package registry
 
 import (
@@ -36,6 +39,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/stuttgart-things/machinery-status-collector/shared/status"
+	"github.com/stuttgart-things/machinery-status-collector/shared/yamlsrc"
 )
 
 // Options tune Apply.
@@ -117,7 +121,18 @@ type MissingClaim struct {
 // Errors are *Error values naming the line: invalid YAML, neither layout,
 // an ambiguous match, or a construct the editor does not write into.
 func Apply(src []byte, records []status.Record, opts Options) ([]byte, Report, error) {
-	s := newSource(src)
+	return apply(src, records, opts, sectionSize)
+}
+
+// apply is Apply reading the file in sections of about section bytes
+// where it can (sections.go), whole when section is 0.
+func apply(src []byte, records []status.Record, opts Options, section int) ([]byte, Report, error) {
+	s := yamlsrc.New(src)
+	if section > 0 {
+		if out, rep, ok := applySections(s, records, opts, section); ok {
+			return out, rep, nil
+		}
+	}
 	docs, err := parseSource(s)
 	if err != nil {
 		return nil, Report{}, err
@@ -135,11 +150,11 @@ func Apply(src []byte, records []status.Record, opts Options) ([]byte, Report, e
 		err = p.planClaimRegistry(recs)
 	}
 	if err != nil {
-		return nil, Report{}, err
+		return nil, Report{}, sourceError(err)
 	}
-	out, err := p.ed.apply(src)
+	out, err := p.ed.Apply(src)
 	if err != nil {
-		return nil, Report{}, err
+		return nil, Report{}, &Error{Msg: err.Error()}
 	}
 	p.sortReport()
 	return out, p.rep, nil
@@ -148,8 +163,8 @@ func Apply(src []byte, records []status.Record, opts Options) ([]byte, Report, e
 // planner holds one Apply run: the source, the edits gathered so far and
 // the report.
 type planner struct {
-	s      *source
-	ed     editor
+	s      *yamlsrc.Source
+	ed     yamlsrc.Editor
 	opts   Options
 	layout string
 	docs   []document
@@ -161,13 +176,33 @@ type planner struct {
 // rec is a record prepared for matching: strings made valid UTF-8 (the
 // file can hold nothing else, and a value that cannot round-trip would
 // show as changed on every run) and the claimRef split.
+//
+// A large fleet has a rec per claim, so it holds only what sorting needs;
+// the rest is read from the record when written (valid returns a valid
+// string itself, without copying).
 type rec struct {
 	r                       *status.Record
 	cluster, ns, name, kind string
-	ref, msg, ready, at     string
+	missing                 int32 // index in Report.Missing, -1 when matched
 	deleted                 bool
-	missing                 int   // index in Report.Missing, -1 when matched
-	id                      ident // what the layout matches it on
+	anyCluster              bool // matched on namespace and name alone (ClaimRegistry), see id
+}
+
+// ref is the record's claimRef.
+func (x *rec) ref() string { return valid(x.r.ClaimRef) }
+
+// msg is the record's status message.
+func (x *rec) msg() string { return valid(x.r.StatusMessage) }
+
+// ready is the record's ready state.
+func (x *rec) ready() string { return valid(x.r.Ready) }
+
+// at is when the status was observed, else when it was received.
+func (x *rec) at() string {
+	if at := valid(x.r.ObservedAt); at != "" {
+		return at
+	}
+	return valid(x.r.ReceivedAt)
 }
 
 func valid(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
@@ -185,13 +220,10 @@ func (p *planner) normalize(records []status.Record) []*rec {
 	for i := range records {
 		r := &records[i]
 		x := &all[i]
-		*x = rec{r: r, cluster: valid(r.Cluster), kind: valid(r.Kind), ref: valid(r.ClaimRef),
-			msg: valid(r.StatusMessage), ready: valid(r.Ready), at: valid(r.ObservedAt), deleted: r.Deleted, missing: -1}
-		if x.at == "" {
-			x.at = valid(r.ReceivedAt)
-		}
-		x.ns, x.name, _ = strings.Cut(x.ref, "/")
-		k := key{x.cluster, x.ref, x.kind}
+		*x = rec{r: r, cluster: valid(r.Cluster), kind: valid(r.Kind), deleted: r.Deleted, missing: -1}
+		ref := x.ref()
+		x.ns, x.name, _ = strings.Cut(ref, "/")
+		k := key{x.cluster, ref, x.kind}
 		if j, dup := pos[k]; dup {
 			out[j] = x
 			continue
@@ -206,12 +238,12 @@ func (p *planner) normalize(records []status.Record) []*rec {
 	kinded := map[key]bool{}
 	for _, x := range out {
 		if x.kind != "" {
-			kinded[key{x.cluster, x.ref, ""}] = true
+			kinded[key{x.cluster, x.ref(), ""}] = true
 		}
 	}
 	kept := out[:0]
 	for _, x := range out {
-		if x.kind == "" && kinded[key{x.cluster, x.ref, ""}] {
+		if x.kind == "" && kinded[key{x.cluster, x.ref(), ""}] {
 			continue
 		}
 		if x.cluster == "" || x.ns == "" || x.name == "" {
@@ -225,9 +257,18 @@ func (p *planner) normalize(records []status.Record) []*rec {
 	return kept
 }
 
+// id is what the layout matches x on. Computed, not stored: a large
+// fleet has a rec per claim, and every byte of it counts.
+func (x *rec) id() ident {
+	if x.anyCluster {
+		return ident{ns: x.ns, name: x.name}
+	}
+	return ident{x.cluster, x.ns, x.name}
+}
+
 // missing lists x as not in the registry.
 func (p *planner) missing(x *rec) {
-	x.missing = len(p.rep.Missing)
+	x.missing = int32(len(p.rep.Missing))
 	p.rep.Missing = append(p.rep.Missing, MissingClaim{Record: *x.r})
 }
 

@@ -249,7 +249,7 @@ func TestApplyGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			orig := bytes.Clone(src)
-			out, rep, err := Apply(src, tc.recs, tc.opts)
+			out, rep, err := applyBoth(t, src, tc.recs, tc.opts)
 			if err != nil {
 				t.Fatalf("Apply: %v", err)
 			}
@@ -264,7 +264,7 @@ func TestApplyGolden(t *testing.T) {
 				wantValues(t, out, want)
 			}
 
-			again, rep2, err := Apply(out, tc.recs, tc.opts)
+			again, rep2, err := applyBoth(t, out, tc.recs, tc.opts)
 			if err != nil {
 				t.Fatalf("second Apply: %v", err)
 			}
@@ -393,7 +393,7 @@ func TestApplyErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			out, _, err := Apply([]byte(tc.src), one, Options{AddMissing: true})
+			out, _, err := applyBoth(t, []byte(tc.src), one, Options{AddMissing: true})
 			if err == nil {
 				t.Fatalf("no error; output:\n%s", out)
 			}
@@ -415,7 +415,7 @@ func TestApplyErrors(t *testing.T) {
 // shape: the deleted line goes again.
 func TestApplyDeleteAndReturn(t *testing.T) {
 	src := []byte("a:\n  - claimRef: default/foo\n    statusMessage: Available # last\n    lastCheckedAt: \"2026-01-01T00:00:00Z\"\n")
-	gone, rep, err := Apply(src, []status.Record{deleted(mkrec("a", "default/foo", "True", "Available"))}, Options{})
+	gone, rep, err := applyBoth(t, src, []status.Record{deleted(mkrec("a", "default/foo", "True", "Available"))}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -423,7 +423,7 @@ func TestApplyDeleteAndReturn(t *testing.T) {
 	if string(gone) != wantGone || len(rep.Deleted) != 1 || rep.Deleted[0].New != "deleted" || len(rep.Changed) != 0 {
 		t.Fatalf("deleted:\n%s\nreport %+v", gone, rep)
 	}
-	back, rep, err := Apply(gone, []status.Record{mkrec("a", "default/foo", "True", "Available")}, Options{})
+	back, rep, err := applyBoth(t, gone, []status.Record{mkrec("a", "default/foo", "True", "Available")}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -445,7 +445,7 @@ func TestApplyRecordEdgeCases(t *testing.T) {
 		mkrec("a", "/foo", "True", "no namespace"),
 		{Cluster: "a", ClaimRef: "default/bar", StatusMessage: "bad \xff utf8"},
 	}
-	out, rep, err := Apply(src, recs, Options{AddMissing: true})
+	out, rep, err := applyBoth(t, src, recs, Options{AddMissing: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -463,7 +463,7 @@ func TestApplyRecordEdgeCases(t *testing.T) {
 	if !strings.Contains(string(out), `statusMessage: "bad \uFFFD utf8"`) {
 		t.Errorf("invalid UTF-8 should be replaced:\n%s", out)
 	}
-	again, _, err := Apply(out, recs, Options{AddMissing: true})
+	again, _, err := applyBoth(t, out, recs, Options{AddMissing: true})
 	if err != nil || !bytes.Equal(again, out) {
 		t.Errorf("second apply: %v\n%s", err, again)
 	}
@@ -505,7 +505,7 @@ func TestApplyMergeBomb(t *testing.T) {
 		fmt.Fprintf(&b, "  - &m%d {<<: [*m%d, *m%d, *m%d, *m%d]}\n", i, i-1, i-1, i-1, i-1)
 	}
 	start := time.Now()
-	_, _, err := Apply([]byte(b.String()), []status.Record{mkrec("a", "d/x", "True", "ok")}, Options{})
+	_, _, err := applyBoth(t, []byte(b.String()), []status.Record{mkrec("a", "d/x", "True", "ok")}, Options{})
 	if err == nil || !errors.Is(err, ErrAmbiguous) {
 		t.Fatalf("err = %v, want the 21 entries of d/x to be ambiguous", err)
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/stuttgart-things/machinery-status-collector/shared/yamlsrc"
 )
 
 // The ClaimRegistry layout: `kind: ClaimRegistry` with a `claims:` list.
@@ -26,7 +28,7 @@ import (
 type claimsList struct {
 	key, val *yaml.Node
 	doc      *document
-	c        ctx
+	c        yamlsrc.Ctx
 	last     *fields
 }
 
@@ -59,8 +61,8 @@ func (p *planner) planClaimRegistry(recs []*rec) error {
 			}
 			return errAt(cl.val.Line, ErrUnknownLayout, "claims is %s; a ClaimRegistry wants a list of claims", kindName(cl.val))
 		}
-		cl.c = p.s.childCtx(cl.val, d.c)
-		last, err := p.readEntries(cl.val, cl.c, d.c.indent, &fieldSlab, func(f *fields, item *yaml.Node) error {
+		cl.c = p.s.ChildCtx(cl.val, d.c)
+		last, err := p.readEntries(cl.val, cl.c, d.c.Indent, &fieldSlab, func(f *fields, item *yaml.Node) error {
 			if ns, name, _, ok := f.identity(LayoutClaimRegistry); ok {
 				index.add(ident{ns: ns, name: name}, f, item.Line)
 			}
@@ -74,7 +76,7 @@ func (p *planner) planClaimRegistry(recs []*rec) error {
 
 	// All of a claim's clusters go to the one entry of its namespace and
 	// name (and kind).
-	adds, err := p.matchClaims(recs, func(x *rec) ident { return ident{ns: x.ns, name: x.name} }, index, func(c *claim) error {
+	adds, err := p.matchClaims(recs, true, index, func(c *claim) error {
 		return p.writeClusters(c.entry.f, c.recs, c.entry.line)
 	})
 	if err != nil {
@@ -90,22 +92,23 @@ func (p *planner) planClaimRegistry(recs []*rec) error {
 // per-cluster status maps, so new ones look the same.
 func (p *planner) sampleStatusMaps(f *fields) error {
 	cv := f.val[fClusters]
-	if p.guide.haveSub || f.c.flow || cv == nil || cv.Kind != yaml.MappingNode || cv.Style&yaml.FlowStyle != 0 {
+	if p.guide.haveSub || f.c.Flow || cv == nil || cv.Kind != yaml.MappingNode || cv.Style&yaml.FlowStyle != 0 {
 		return nil
 	}
-	cc := p.s.childCtx(cv, f.c)
+	cc := p.s.ChildCtx(cv, f.c)
 	for i := 0; i+1 < len(cv.Content); i += 2 {
 		k, v := cv.Content[i], cv.Content[i+1]
 		if v.Kind != yaml.MappingNode || v.Style&yaml.FlowStyle != 0 {
 			continue
 		}
-		sf, err := readFields(v, p.s.childCtx(v, cc))
+		sf, err := readFields(v, p.s.ChildCtx(v, cc))
 		if err != nil {
 			return err
 		}
 		p.guide.sampleKey(k)
 		p.guide.sample(sf)
-		p.guide.sub1, p.guide.sub2, p.guide.haveSub = cc.indent-f.c.indent, sf.c.indent-cc.indent, true
+		p.guide.sub1, p.guide.sub2, p.guide.haveSub = cc.Indent-f.c.Indent, sf.c.Indent-cc.Indent, true
+		p.guide.late = p.guide.late || p.guide.askedSub
 		return nil
 	}
 	return nil
@@ -114,7 +117,7 @@ func (p *planner) sampleStatusMaps(f *fields) error {
 // subSteps is how far a status map's cluster keys sit right of
 // `clusters:` and its fields right of the cluster key.
 func (p *planner) subSteps() (int, int) {
-	if p.guide.haveSub && p.guide.sub1 > 0 && p.guide.sub2 > 0 {
+	if p.guide.subKnown() && p.guide.sub1 > 0 && p.guide.sub2 > 0 {
 		return p.guide.sub1, p.guide.sub2
 	}
 	return p.guide.step(), p.guide.step()
@@ -124,12 +127,12 @@ func (p *planner) subSteps() (int, int) {
 // create one).
 func (p *planner) statusLines(x *rec) []string {
 	var lines []string
-	if x.ready != "" {
-		lines = append(lines, "ready: "+p.value(fReady, x.ready))
+	if x.ready() != "" {
+		lines = append(lines, "ready: "+p.value(fReady, x.ready()))
 	}
-	lines = append(lines, "statusMessage: "+p.value(fStatusMessage, x.msg))
-	if x.at != "" {
-		lines = append(lines, "lastCheckedAt: "+p.value(fLastCheckedAt, x.at))
+	lines = append(lines, "statusMessage: "+p.value(fStatusMessage, x.msg()))
+	if x.at() != "" {
+		lines = append(lines, "lastCheckedAt: "+p.value(fLastCheckedAt, x.at()))
 	}
 	return lines
 }
@@ -167,13 +170,13 @@ func (p *planner) writeClusters(f *fields, recs []*rec, line int) error {
 		return nil
 	}
 	if cv != nil && cv.Kind != yaml.MappingNode && !isNull(cv) {
-		return errAt(cv.Line, ErrUnsupported, "clusters of claim %s is %s, not a mapping of cluster statuses", recs[0].ref, kindName(cv))
+		return errAt(cv.Line, ErrUnsupported, "clusters of claim %s is %s, not a mapping of cluster statuses", recs[0].ref(), kindName(cv))
 	}
 	type sub struct{ k, v *yaml.Node }
 	var subs map[string]sub
-	var cc ctx
+	var cc yamlsrc.Ctx
 	if cv != nil && cv.Kind == yaml.MappingNode {
-		cc = p.s.childCtx(cv, f.c)
+		cc = p.s.ChildCtx(cv, f.c)
 		subs = make(map[string]sub, len(cv.Content)/2)
 		for i := 0; i+1 < len(cv.Content); i += 2 {
 			k := cv.Content[i]
@@ -192,7 +195,7 @@ func (p *planner) writeClusters(f *fields, recs []*rec, line int) error {
 		case !ok:
 			fresh = append(fresh, x)
 		case s.v.Kind == yaml.MappingNode:
-			sf, err := readFields(s.v, p.s.childCtx(s.v, cc))
+			sf, err := readFields(s.v, p.s.ChildCtx(s.v, cc))
 			if err != nil {
 				return err
 			}
@@ -208,13 +211,13 @@ func (p *planner) writeClusters(f *fields, recs []*rec, line int) error {
 				continue
 			}
 			_, sub2 := p.subSteps()
-			col := p.s.col(p.s.offset(s.k.Line, s.k.Column))
+			col := p.s.Col(p.s.Offset(s.k.Line, s.k.Column))
 			if err := p.fillEmpty(s.k, s.v, cc, indent(p.statusLines(x), col+sub2)); err != nil {
 				return err
 			}
-			p.change(x, "", statusText(x.ready, x.msg, false))
+			p.change(x, "", statusText(x.ready(), x.msg(), false))
 		default:
-			return errAt(s.v.Line, ErrUnsupported, "status of claim %s in cluster %s is %s, not a mapping", x.ref, x.cluster, kindName(s.v))
+			return errAt(s.v.Line, ErrUnsupported, "status of claim %s in cluster %s is %s, not a mapping", x.ref(), x.cluster, kindName(s.v))
 		}
 	}
 	lines, made, err := p.statusBlocks(fresh, f.n.Line)
@@ -228,21 +231,21 @@ func (p *planner) writeClusters(f *fields, recs []*rec, line int) error {
 			return err
 		}
 	case len(cv.Content) > 0:
-		if cc.flow {
+		if cc.Flow {
 			return errAt(cv.Line, ErrUnsupported, "cannot add cluster %s to a flow-style clusters mapping; write it as a block mapping", made[0].cluster)
 		}
-		at, err := p.s.after(cv, f.c)
+		at, err := p.s.After(cv, f.c)
 		if err != nil {
 			return err
 		}
-		p.insertLines(at, indent(lines, cc.indent))
+		p.insertLines(at, indent(lines, cc.Indent))
 	default:
-		if err := p.fillEmpty(f.key[fClusters], cv, f.c, indent(lines, f.c.indent+sub1)); err != nil {
+		if err := p.fillEmpty(f.key[fClusters], cv, f.c, indent(lines, f.c.Indent+sub1)); err != nil {
 			return err
 		}
 	}
 	for _, x := range made {
-		p.change(x, "", statusText(x.ready, x.msg, false))
+		p.change(x, "", statusText(x.ready(), x.msg(), false))
 	}
 	return nil
 }
@@ -254,27 +257,27 @@ func (p *planner) addClaims(adds []*claim, cl *claimsList) error {
 		return cmp.Or(cmp.Compare(a.recs[0].ns, b.recs[0].ns), cmp.Compare(a.recs[0].name, b.recs[0].name), cmp.Compare(a.kind, b.kind))
 	})
 	d := cl.doc
-	if d.c.flow {
+	if d.c.Flow {
 		return nil
 	}
-	tmpl := p.guide.tmpl
+	tmpl := p.guide.template()
 	if cl.last != nil {
 		tmpl = cl.last
 	}
 	var dash, kc int
 	switch {
 	case cl.val != nil && cl.val.Kind == yaml.SequenceNode && len(cl.val.Content) > 0:
-		if cl.c.flow {
+		if cl.c.Flow {
 			return nil
 		}
-		dash, kc = cl.c.indent, cl.c.indent+2
+		dash, kc = cl.c.Indent, cl.c.Indent+2
 		if cl.last != nil {
-			kc = cl.last.c.indent
-		} else if p.guide.haveList {
+			kc = cl.last.c.Indent
+		} else if p.guide.listKnown() {
 			kc = dash + p.guide.keyOff
 		}
 	default:
-		dash, kc = p.guide.listShape(d.c.indent)
+		dash, kc = p.guide.listShape(d.c.Indent)
 	}
 	var lines []string
 	for _, c := range adds {
@@ -286,13 +289,13 @@ func (p *planner) addClaims(adds []*claim, cl *claimsList) error {
 	}
 	switch {
 	case cl.key == nil:
-		at, err := p.s.after(d.root.Content[len(d.root.Content)-1], d.c)
+		at, err := p.s.After(d.root.Content[len(d.root.Content)-1], d.c)
 		if err != nil {
 			return err
 		}
-		p.insertLines(at, append([]string{strings.Repeat(" ", d.c.indent) + "claims:"}, lines...))
+		p.insertLines(at, append([]string{strings.Repeat(" ", d.c.Indent) + "claims:"}, lines...))
 	case cl.val.Kind == yaml.SequenceNode && len(cl.val.Content) > 0:
-		at, err := p.s.after(cl.val, d.c)
+		at, err := p.s.After(cl.val, d.c)
 		if err != nil {
 			return err
 		}

@@ -62,7 +62,7 @@ func TestClaimRegistryUnsupported(t *testing.T) {
 	}
 	for name, src := range cases {
 		t.Run(name, func(t *testing.T) {
-			_, _, err := Apply([]byte(src), []status.Record{mkrec("b", "d/x", "True", "m"), mkrec("a", "d/x", "True", "m")}, Options{})
+			_, _, err := applyBoth(t, []byte(src), []status.Record{mkrec("b", "d/x", "True", "m"), mkrec("a", "d/x", "True", "m")}, Options{})
 			if !errors.Is(err, ErrUnsupported) {
 				t.Errorf("err = %v", err)
 			}

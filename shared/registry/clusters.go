@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/stuttgart-things/machinery-status-collector/shared/yamlsrc"
 )
 
 // The seed's layout: a top-level mapping from cluster name to a list of
@@ -14,8 +16,8 @@ import (
 type clusterList struct {
 	key, val *yaml.Node
 	doc      *document
-	c        ctx     // context of the list's items
-	last     *fields // last block entry: new entries copy its shape
+	c        yamlsrc.Ctx // context of the list's items
+	last     *fields     // last block entry: new entries copy its shape
 }
 
 // planClusters matches records to entries under their cluster's key and
@@ -27,48 +29,47 @@ func (p *planner) planClusters(recs []*rec) error {
 	index := newEntryIndex(len(recs))
 	var fieldSlab slab[fields]
 	for di := range p.docs {
-		d := &p.docs[di]
-		for i := 0; i+1 < len(d.root.Content); i += 2 {
-			k, v := d.root.Content[i], d.root.Content[i+1]
-			if prev, dup := lists[k.Value]; dup {
-				return errAt(k.Line, ErrInvalidYAML, "invalid YAML: cluster %q appears twice (lines %d and %d)", k.Value, prev.key.Line, k.Line)
-			}
-			p.guide.sampleKey(k)
-			cl := &clusterList{key: k, val: v, doc: d}
-			lists[k.Value] = cl
-			list := resolve(v) // `cluster-b: *list` holds cluster-a's entries too
-			if list == nil || list.Kind != yaml.SequenceNode {
-				continue
-			}
-			cl.c = p.s.childCtx(list, d.c)
-			last, err := p.readEntries(list, cl.c, d.c.indent, &fieldSlab, func(f *fields, item *yaml.Node) error {
-				if ns, name, _, ok := f.identity(LayoutClusters); ok {
-					index.add(ident{k.Value, ns, name}, f, item.Line)
-				}
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-			cl.last = last
-		}
-	}
-
-	adds, err := p.matchClaims(recs, func(x *rec) ident { return ident{x.cluster, x.ns, x.name} }, index, func(c *claim) error {
-		x, f := c.recs[0], c.entry.f
-		if p.slotShared(f) {
-			p.leaveShared(x, c.entry.line)
-			return nil
-		}
-		before := len(p.rep.Changed) + len(p.rep.Deleted)
-		if err := p.updateSlot(f, x, readyIfPresent); err != nil {
+		if err := p.readClusters(&p.docs[di], lists, index, &fieldSlab); err != nil {
 			return err
 		}
-		if ref, differs := f.refDiffers(x.ns, x.name); differs && len(p.rep.Changed)+len(p.rep.Deleted) > before {
-			p.note(x, c.entry.line, "matched by its namespace and name; its claimRef %q is left as written", ref)
+	}
+	return p.matchClusters(recs, index, lists)
+}
+
+// readClusters reads the cluster keys of document d into lists and their
+// entries into index.
+func (p *planner) readClusters(d *document, lists map[string]*clusterList, index *entryIndex, fieldSlab *slab[fields]) error {
+	for i := 0; i+1 < len(d.root.Content); i += 2 {
+		k, v := d.root.Content[i], d.root.Content[i+1]
+		if prev, dup := lists[k.Value]; dup {
+			return errAt(k.Line, ErrInvalidYAML, "invalid YAML: cluster %q appears twice (lines %d and %d)", k.Value, prev.key.Line, k.Line)
 		}
-		return nil
-	})
+		p.guide.sampleKey(k)
+		cl := &clusterList{key: k, val: v, doc: d}
+		lists[k.Value] = cl
+		list := resolve(v) // `cluster-b: *list` holds cluster-a's entries too
+		if list == nil || list.Kind != yaml.SequenceNode {
+			continue
+		}
+		cl.c = p.s.ChildCtx(list, d.c)
+		last, err := p.readEntries(list, cl.c, d.c.Indent, fieldSlab, func(f *fields, item *yaml.Node) error {
+			if ns, name, _, ok := f.identity(LayoutClusters); ok {
+				index.add(ident{k.Value, ns, name}, f, item.Line)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		cl.last = last
+	}
+	return nil
+}
+
+// matchClusters writes the status of recs into the entries of index and,
+// with AddMissing, appends the claims without one to lists.
+func (p *planner) matchClusters(recs []*rec, index *entryIndex, lists map[string]*clusterList) error {
+	adds, err := p.matchClaims(recs, false, index, p.writeCluster)
 	if err != nil {
 		return err
 	}
@@ -76,6 +77,23 @@ func (p *planner) planClusters(recs []*rec) error {
 		return nil
 	}
 	return p.addClusterEntries(adds, lists)
+}
+
+// writeCluster writes the status of claim c's record into its entry.
+func (p *planner) writeCluster(c *claim) error {
+	x, f := c.recs[0], c.entry.f
+	if p.slotShared(f) {
+		p.leaveShared(x, c.entry.line)
+		return nil
+	}
+	before := len(p.rep.Changed) + len(p.rep.Deleted)
+	if err := p.updateSlot(f, x, readyIfPresent); err != nil {
+		return err
+	}
+	if ref, differs := f.refDiffers(x.ns, x.name); differs && len(p.rep.Changed)+len(p.rep.Deleted) > before {
+		p.note(x, c.entry.line, "matched by its namespace and name; its claimRef %q is left as written", ref)
+	}
+	return nil
 }
 
 // addClusterEntries appends entries for missing claims (sorted by
@@ -105,7 +123,7 @@ func (p *planner) addClusterEntries(adds []*claim, lists map[string]*clusterList
 }
 
 func (p *planner) addToCluster(cluster string, batch []*claim, cl *clusterList) (bool, error) {
-	tmpl := p.guide.tmpl
+	tmpl := p.guide.template()
 	if cl != nil && cl.last != nil {
 		tmpl = cl.last
 	}
@@ -121,38 +139,38 @@ func (p *planner) addToCluster(cluster string, batch []*claim, cl *clusterList) 
 		return false, nil
 	case cl == nil:
 		d := &p.docs[0]
-		if d.c.flow {
+		if d.c.Flow {
 			return false, nil
 		}
 		key, err := p.keyText(cluster, d.root.Line)
 		if err != nil {
 			return false, err
 		}
-		pk := d.c.indent
+		pk := d.c.Indent
 		dash, kc := p.guide.listShape(pk)
-		at, err := p.s.after(d.root.Content[len(d.root.Content)-1], d.c)
+		at, err := p.s.After(d.root.Content[len(d.root.Content)-1], d.c)
 		if err != nil {
 			return false, err
 		}
 		p.insertLines(at, append([]string{strings.Repeat(" ", pk) + key + ":"}, entries(dash, kc)...))
 	case cl.val.Kind == yaml.SequenceNode && len(cl.val.Content) > 0:
-		if cl.c.flow {
+		if cl.c.Flow {
 			return false, nil
 		}
-		dash := cl.c.indent
+		dash := cl.c.Indent
 		kc := dash + 2
 		if cl.last != nil {
-			kc = cl.last.c.indent
-		} else if p.guide.haveList {
+			kc = cl.last.c.Indent
+		} else if p.guide.listKnown() {
 			kc = dash + p.guide.keyOff
 		}
-		at, err := p.s.after(cl.val, cl.doc.c)
+		at, err := p.s.After(cl.val, cl.doc.c)
 		if err != nil {
 			return false, err
 		}
 		p.insertLines(at, entries(dash, kc))
 	default:
-		dash, kc := p.guide.listShape(cl.doc.c.indent)
+		dash, kc := p.guide.listShape(cl.doc.c.Indent)
 		if err := p.fillEmpty(cl.key, cl.val, cl.doc.c, entries(dash, kc)); err != nil {
 			if errors.Is(err, ErrUnsupported) {
 				return false, nil
@@ -192,10 +210,10 @@ func (p *planner) clusterEntryBody(c *claim, tmpl *fields) []string {
 	set := func(f field, v string, ok bool) { vals[f], have[f] = v, ok }
 	set(fName, x.name, true)
 	set(fNamespace, x.ns, true)
-	set(fClaimRef, x.ref, true)
-	set(fStatusMessage, x.msg, true)
-	set(fLastCheckedAt, x.at, x.at != "")
-	set(fReady, x.ready, x.ready != "")
+	set(fClaimRef, x.ref(), true)
+	set(fStatusMessage, x.msg(), true)
+	set(fLastCheckedAt, x.at(), x.at() != "")
+	set(fReady, x.ready(), x.ready() != "")
 	set(fKind, x.kind, x.kind != "")
 
 	var order []field

@@ -11,6 +11,8 @@ import (
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/stuttgart-things/machinery-status-collector/shared/yamlsrc"
 )
 
 // Layouts a registry file can have; Report.Layout holds one of them.
@@ -26,8 +28,8 @@ const claimRegistryGroup = "claim-registry.io/"
 
 // document is one YAML document of the file that takes part in the edit.
 type document struct {
-	root *yaml.Node // the top-level mapping
-	c    ctx        // context of the root mapping's keys and values
+	root *yaml.Node  // the top-level mapping
+	c    yamlsrc.Ctx // context of the root mapping's keys and values
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
@@ -84,7 +86,7 @@ func yamlError(err error) *Error {
 // still works). Documents without a layout, such as an empty one after
 // a trailing "---", are left as they are. A document with the other
 // layout is an error: one file holds one layout.
-func detect(s *source, docs []*yaml.Node) (string, []document, error) {
+func detect(s *yamlsrc.Source, docs []*yaml.Node) (string, []document, error) {
 	var (
 		layout string
 		parts  []document
@@ -106,7 +108,7 @@ func detect(s *source, docs []*yaml.Node) (string, []document, error) {
 			return "", nil, errAt(root.Line, ErrUnknownLayout, "document %d is a %s but an earlier document is a %s; one file holds one layout", i+1, layoutName(l), layoutName(layout))
 		}
 		layout = l
-		parts = append(parts, document{root: root, c: s.childCtx(root, topCtx)})
+		parts = append(parts, document{root: root, c: s.ChildCtx(root, yamlsrc.TopCtx)})
 	}
 	if layout == "" {
 		if first == nil {

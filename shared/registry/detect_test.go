@@ -3,6 +3,8 @@ package registry
 import (
 	"errors"
 	"testing"
+
+	"github.com/stuttgart-things/machinery-status-collector/shared/yamlsrc"
 )
 
 func TestDetect(t *testing.T) {
@@ -24,7 +26,7 @@ func TestDetect(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			layout, parts, err := detect(newSource([]byte(tc.src)), docs)
+			layout, parts, err := detect(yamlsrc.New([]byte(tc.src)), docs)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -42,7 +44,7 @@ func TestDetectReason(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = detect(newSource([]byte(src)), docs)
+	_, _, err = detect(yamlsrc.New([]byte(src)), docs)
 	var e *Error
 	if !errors.As(err, &e) || e.Line != 2 || !errors.Is(err, ErrUnknownLayout) {
 		t.Errorf("err = %v", err)

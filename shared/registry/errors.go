@@ -3,6 +3,8 @@ package registry
 import (
 	"errors"
 	"fmt"
+
+	"github.com/stuttgart-things/machinery-status-collector/shared/yamlsrc"
 )
 
 // Sentinel causes an *Error may wrap, so callers can tell a broken file
@@ -42,4 +44,14 @@ func (e *Error) Unwrap() error { return e.Err }
 
 func errAt(line int, cause error, format string, args ...any) *Error {
 	return &Error{Line: line, Msg: fmt.Sprintf(format, args...), Err: cause}
+}
+
+// sourceError turns a *yamlsrc.Error (a node whose extent could not be
+// found) into an *Error wrapping ErrUnsupported; other errors pass.
+func sourceError(err error) error {
+	var se *yamlsrc.Error
+	if errors.As(err, &se) {
+		return errAt(se.Line, ErrUnsupported, "%s", se.Msg)
+	}
+	return err
 }

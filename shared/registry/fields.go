@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/stuttgart-things/machinery-status-collector/shared/yamlsrc"
 )
 
 // field is a key of an entry (or of a per-cluster status map) that this
@@ -51,8 +53,8 @@ func fieldOf(key string) (field, bool) {
 
 // fields is a mapping with the keys this package knows picked out.
 type fields struct {
-	n   *yaml.Node // the mapping
-	c   ctx        // context of its keys and values
+	n   *yaml.Node  // the mapping
+	c   yamlsrc.Ctx // context of its keys and values
 	key [nFields]*yaml.Node
 	val [nFields]*yaml.Node
 	// merged marks keys that come through a merge key (`<<: *base`).
@@ -62,13 +64,13 @@ type fields struct {
 // readFields picks the known keys out of mapping m, whose keys and values
 // sit in context c. A known key given twice is an error: YAML forbids it
 // and which one counts would be a guess.
-func readFields(m *yaml.Node, c ctx) (*fields, error) {
+func readFields(m *yaml.Node, c yamlsrc.Ctx) (*fields, error) {
 	return readFieldsInto(&fields{}, m, c)
 }
 
 // readFieldsInto is readFields filling f, which the caller allocated.
 // Keys the mapping lacks are read through its merge keys.
-func readFieldsInto(f *fields, m *yaml.Node, c ctx) (*fields, error) {
+func readFieldsInto(f *fields, m *yaml.Node, c yamlsrc.Ctx) (*fields, error) {
 	f.n, f.c = m, c
 	hasMerge := false
 	for i := 0; i+1 < len(m.Content); i += 2 {
@@ -175,7 +177,7 @@ func (f *fields) kind() string {
 // context c under a key at column pk, into fields from fs, learns the
 // file's style from them and hands each to visit. It returns the last
 // block entry, which new entries of this list copy.
-func (p *planner) readEntries(list *yaml.Node, c ctx, pk int, fs *slab[fields], visit func(f *fields, item *yaml.Node) error) (*fields, error) {
+func (p *planner) readEntries(list *yaml.Node, c yamlsrc.Ctx, pk int, fs *slab[fields], visit func(f *fields, item *yaml.Node) error) (*fields, error) {
 	var last *fields
 	for _, item := range list.Content {
 		if m := resolve(item); item.Kind == yaml.AliasNode && m != nil && m.Kind == yaml.MappingNode {
@@ -193,13 +195,13 @@ func (p *planner) readEntries(list *yaml.Node, c ctx, pk int, fs *slab[fields], 
 		if item.Kind != yaml.MappingNode {
 			continue
 		}
-		f, err := readFieldsInto(fs.new(), item, p.s.childCtx(item, c))
+		f, err := readFieldsInto(fs.new(), item, p.s.ChildCtx(item, c))
 		if err != nil {
 			return nil, err
 		}
 		p.guide.sample(f)
-		if !f.c.flow {
-			p.guide.sampleList(pk, c.indent, f.c.indent, f)
+		if !f.c.Flow {
+			p.guide.sampleList(pk, c.Indent, f.c.Indent, f)
 			last = f
 		}
 		if err := visit(f, item); err != nil {

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/stuttgart-things/machinery-status-collector/shared/yamlsrc"
 )
 
 func mapping(t *testing.T, src string) *yaml.Node {
@@ -35,7 +37,7 @@ func TestReadFieldsAndIdentity(t *testing.T) {
 		{"name: x\nnamespace: d\nkind: K", LayoutClaimRegistry, "d", "x", true},
 	}
 	for _, tc := range cases {
-		f, err := readFields(mapping(t, tc.src), topCtx)
+		f, err := readFields(mapping(t, tc.src), yamlsrc.TopCtx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -47,12 +49,12 @@ func TestReadFieldsAndIdentity(t *testing.T) {
 }
 
 func TestReadFieldsDuplicate(t *testing.T) {
-	_, err := readFields(mapping(t, "name: a\nother: 1\nname: b\n"), topCtx)
+	_, err := readFields(mapping(t, "name: a\nother: 1\nname: b\n"), yamlsrc.TopCtx)
 	var e *Error
 	if !errors.As(err, &e) || e.Line != 3 || !errors.Is(err, ErrInvalidYAML) {
 		t.Errorf("err = %v", err)
 	}
-	if _, err := readFields(mapping(t, "x: 1\nx: 2\n"), topCtx); err != nil {
+	if _, err := readFields(mapping(t, "x: 1\nx: 2\n"), yamlsrc.TopCtx); err != nil {
 		t.Errorf("unknown keys are not checked: %v", err)
 	}
 }

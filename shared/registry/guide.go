@@ -2,15 +2,17 @@ package registry
 
 import (
 	"gopkg.in/yaml.v3"
+
+	"github.com/stuttgart-things/machinery-status-collector/shared/yamlsrc"
 )
 
 // guide is the file's own style, sampled from existing entries, used for
 // everything this package adds: value quoting per key, how far lists and
 // nested mappings are indented, and an entry to copy the key order of.
 type guide struct {
-	val     [nFields]scalarStyle // quoting of each field's values
+	val     [nFields]yamlsrc.Style // quoting of each field's values
 	sampled [nFields]bool
-	key     scalarStyle // quoting of cluster-name keys
+	key     yamlsrc.Style // quoting of cluster-name keys
 	keyDone bool
 
 	// tmpl is an existing entry; new entries copy its key order.
@@ -26,6 +28,55 @@ type guide struct {
 	haveSub    bool
 
 	unit int // indentation step of the file, 2 when nothing tells
+
+	// Sectioned apply (sections.go) writes while later sections are not
+	// read yet. A lookup of something not sampled yet is remembered
+	// (asked*); sampling it afterwards sets late, and the run is redone
+	// whole, so every write sees what a whole-file read would have.
+	askedVal          [nFields]bool
+	askedKey, askedLs bool
+	askedSub          bool
+	late              bool
+}
+
+// valStyle is the quoting of fld's values in the file.
+func (g *guide) valStyle(fld field) yamlsrc.Style {
+	if !g.sampled[fld] {
+		g.askedVal[fld] = true
+	}
+	return g.val[fld]
+}
+
+// keyStyle is the quoting of cluster-name keys in the file.
+func (g *guide) keyStyle() yamlsrc.Style {
+	if !g.keyDone {
+		g.askedKey = true
+	}
+	return g.key
+}
+
+// listKnown reports that a block list of entries was sampled, so
+// template, keyOff and the indentation step are the file's own.
+func (g *guide) listKnown() bool {
+	if !g.haveList {
+		g.askedLs = true
+	}
+	return g.haveList
+}
+
+// subKnown reports that a ClaimRegistry status map was sampled, so
+// sub1 and sub2 are the file's own.
+func (g *guide) subKnown() bool {
+	if !g.haveSub {
+		g.askedSub = true
+	}
+	return g.haveSub
+}
+
+// template is the entry new entries copy the key order of (nil: none).
+func (g *guide) template() *fields {
+	g.listKnown()
+	return g.tmpl
 }
 
 // sample notes the value styles of f's fields not seen yet.
@@ -34,11 +85,12 @@ func (g *guide) sample(f *fields) {
 		if g.sampled[fld] || f.val[fld] == nil || fld == fDeleted || fld == fClusters {
 			continue
 		}
-		if st := styleOf(f.val[fld]); st != styleAny {
+		if st := yamlsrc.StyleOf(f.val[fld]); st != yamlsrc.StyleAny {
+			g.late = g.late || g.askedVal[fld]
 			// Block styles are kept for a value that has one, but new
 			// values are not written that way.
-			if st == styleLiteral || st == styleFolded {
-				st = styleAny
+			if st == yamlsrc.StyleLiteral || st == yamlsrc.StyleFolded {
+				st = yamlsrc.StyleAny
 			}
 			g.val[fld], g.sampled[fld] = st, true
 		}
@@ -51,7 +103,8 @@ func (g *guide) sampleKey(k *yaml.Node) {
 		return
 	}
 	g.keyDone = true
-	if st := styleOf(k); st == styleSingle || st == styleDouble {
+	g.late = g.late || g.askedKey
+	if st := yamlsrc.StyleOf(k); st == yamlsrc.StyleSingle || st == yamlsrc.StyleDouble {
 		g.key = st
 	}
 }
@@ -63,6 +116,7 @@ func (g *guide) sampleList(pk, dash, kc int, f *fields) {
 		return
 	}
 	g.dashOff, g.keyOff, g.tmpl, g.haveList = dash-pk, kc-dash, f, true
+	g.late = g.late || g.askedLs
 	switch {
 	case dash > pk:
 		g.unit = dash - pk
@@ -71,8 +125,9 @@ func (g *guide) sampleList(pk, dash, kc int, f *fields) {
 	}
 }
 
+// step is the file's indentation step, 2 when nothing tells.
 func (g *guide) step() int {
-	if g.unit > 0 {
+	if g.listKnown() && g.unit > 0 {
 		return g.unit
 	}
 	return 2
@@ -81,7 +136,7 @@ func (g *guide) step() int {
 // listShape is where a new list under a key at column pk puts its dashes
 // and keys.
 func (g *guide) listShape(pk int) (dash, kc int) {
-	if g.haveList {
+	if g.listKnown() {
 		return pk + g.dashOff, pk + g.dashOff + g.keyOff
 	}
 	return pk + 2, pk + 4

@@ -1,6 +1,10 @@
 package registry
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/stuttgart-things/machinery-status-collector/shared/yamlsrc"
+)
 
 func TestGuideShapes(t *testing.T) {
 	var g guide
@@ -21,12 +25,12 @@ func TestGuideShapes(t *testing.T) {
 
 func TestGuideSample(t *testing.T) {
 	var g guide
-	f, err := readFields(mapping(t, "statusMessage: |\n  x\nname: 'n'\nlastCheckedAt:\n"), topCtx)
+	f, err := readFields(mapping(t, "statusMessage: |\n  x\nname: 'n'\nlastCheckedAt:\n"), yamlsrc.TopCtx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	g.sample(f)
-	if g.val[fName] != styleSingle || !g.sampled[fStatusMessage] || g.val[fStatusMessage] != styleAny || g.sampled[fLastCheckedAt] {
+	if g.val[fName] != yamlsrc.StyleSingle || !g.sampled[fStatusMessage] || g.val[fStatusMessage] != yamlsrc.StyleAny || g.sampled[fLastCheckedAt] {
 		t.Errorf("guide %+v", g)
 	}
 }

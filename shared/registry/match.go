@@ -155,13 +155,13 @@ func kindSuffix(kind string) string {
 }
 
 // matchClaims sorts recs and cuts them into groups of one identity
-// (idOf), each group into claims (runs of one kind), and pairs each
+// (rec.id; anyCluster: the cluster does not count), each group into claims (runs of one kind), and pairs each
 // group's claims with its entries. write gets every claim that found an
 // entry; the live records of the others are listed as missing, and those
 // claims are returned (in identity order) for AddMissing.
-func (p *planner) matchClaims(recs []*rec, idOf func(*rec) ident, index *entryIndex, write func(*claim) error) ([]*claim, error) {
+func (p *planner) matchClaims(recs []*rec, anyCluster bool, index *entryIndex, write func(*claim) error) ([]*claim, error) {
 	for _, x := range recs {
-		x.id = idOf(x) // once: the sort below compares it n log n times
+		x.anyCluster = anyCluster
 	}
 	slices.SortFunc(recs, compareRecs)
 	var (
@@ -171,11 +171,11 @@ func (p *planner) matchClaims(recs []*rec, idOf func(*rec) ident, index *entryIn
 		claimSlab slab[claim]
 	)
 	for i := 0; i < len(recs); {
-		id := recs[i].id
+		id := recs[i].id()
 		claims = claims[:0]
-		for i < len(recs) && recs[i].id == id {
+		for i < len(recs) && recs[i].id() == id {
 			start, kind := i, recs[i].kind
-			for i < len(recs) && recs[i].id == id && recs[i].kind == kind {
+			for i < len(recs) && recs[i].id() == id && recs[i].kind == kind {
 				i++
 			}
 			c := claimSlab.new()
@@ -213,13 +213,15 @@ func (p *planner) matchClaims(recs []*rec, idOf func(*rec) ident, index *entryIn
 // and each claim in it are runs. It stops at the first difference (a
 // cmp.Or over all five comparisons would always make all five).
 func compareRecs(a, b *rec) int {
-	if c := strings.Compare(a.id.cluster, b.id.cluster); c != 0 {
+	if !a.anyCluster { // all records of one sort share the flag
+		if c := strings.Compare(a.cluster, b.cluster); c != 0 {
+			return c
+		}
+	}
+	if c := strings.Compare(a.ns, b.ns); c != 0 {
 		return c
 	}
-	if c := strings.Compare(a.id.ns, b.id.ns); c != 0 {
-		return c
-	}
-	if c := strings.Compare(a.id.name, b.id.name); c != 0 {
+	if c := strings.Compare(a.name, b.name); c != 0 {
 		return c
 	}
 	if c := strings.Compare(a.kind, b.kind); c != 0 {

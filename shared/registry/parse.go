@@ -5,6 +5,8 @@ import (
 	"sync"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/stuttgart-things/machinery-status-collector/shared/yamlsrc"
 )
 
 // Parsing dominates Apply: yaml.v3 builds a node for every scalar. A
@@ -18,17 +20,17 @@ const parseMinChunk = 256 << 10
 // parseSource parses every document of s: in parallel pieces when the
 // file is large and can be cut safely, else in one pass. Both give the
 // same nodes.
-func parseSource(s *source) ([]*yaml.Node, error) {
+func parseSource(s *yamlsrc.Source) ([]*yaml.Node, error) {
 	return parseSourceWith(s, parseMinChunk, min(runtime.GOMAXPROCS(0), 8))
 }
 
-func parseSourceWith(s *source, minChunk, workers int) ([]*yaml.Node, error) {
+func parseSourceWith(s *yamlsrc.Source, minChunk, workers int) ([]*yaml.Node, error) {
 	if bounds := splitPoints(s, minChunk, workers); len(bounds) > 1 {
 		if docs, ok := parseChunks(s, bounds); ok {
 			return docs, nil
 		}
 	}
-	return parseDocs(s.b)
+	return parseDocs(s.Bytes())
 }
 
 // splitPoints returns the line indexes at which s may be cut into about
@@ -42,73 +44,101 @@ func parseSourceWith(s *source, minChunk, workers int) ([]*yaml.Node, error) {
 // except as a quoted scalar or a flow collection spanning lines, and a
 // cut inside one of those leaves a piece that does not parse, upon which
 // parseChunks gives up and the file is parsed whole.
-func splitPoints(s *source, minChunk, workers int) []int {
-	if workers < 2 || len(s.b) < 2*minChunk {
+func splitPoints(s *yamlsrc.Source, minChunk, workers int) []int {
+	if workers < 2 || len(s.Bytes()) < 2*minChunk {
 		return nil
 	}
-	chunk := max(len(s.b)/workers, minChunk)
-	bounds := []int{0}
-	next := chunk
-	for i := 1; i < len(s.lines); i++ {
-		start := s.lines[i]
-		if start >= len(s.b) {
-			break
-		}
-		switch s.b[start] {
-		case '%':
-			return nil
-		case '-', '.':
-			if s.docMarker(start) {
-				return nil
-			}
-			continue
-		case ' ', '\t', '#', '?', ':', '\'', '"', '[', ']', '{', '}', ',', '&', '*', '!', '|', '>', '@', '`', '\r', '\n':
-			continue
-		}
-		if start >= next && len(s.b)-start >= minChunk/2 {
-			bounds = append(bounds, i)
-			next = start + chunk
-		}
+	cuts := sectionCuts(s, max(len(s.Bytes())/workers, minChunk), minChunk/2, false)
+	if cuts == nil {
+		return nil
+	}
+	bounds := make([]int, len(cuts))
+	for k, c := range cuts {
+		bounds[k] = c.line
 	}
 	return bounds
+}
+
+// What a line starts with, for cutting the file.
+const (
+	startOther = iota // anything else
+	startKey          // a plain top-level key: a place to cut
+	startStop         // a directive or document marker: the file is not cut
+)
+
+// lineStart says what the line starting at byte start begins with.
+func lineStart(s *yamlsrc.Source, start int) int {
+	switch s.Bytes()[start] {
+	case '%':
+		return startStop
+	case '-', '.':
+		if s.DocMarker(start) {
+			return startStop
+		}
+		return startOther
+	case ' ', '\t', '#', '?', ':', '\'', '"', '[', ']', '{', '}', ',', '&', '*', '!', '|', '>', '@', '`', '\r', '\n':
+		return startOther
+	}
+	return startKey
 }
 
 // parseChunks parses the pieces between bounds (line indexes)
 // concurrently and joins their top-level mappings into one document with
 // line numbers as in the whole file. ok is false when any piece fails to
 // parse or is not exactly one untagged block mapping at column 0.
-func parseChunks(s *source, bounds []int) ([]*yaml.Node, bool) {
-	docs := make([][]*yaml.Node, len(bounds))
-	errs := make([]error, len(bounds))
+func parseChunks(s *yamlsrc.Source, bounds []int) ([]*yaml.Node, bool) {
+	docs := make([]*yaml.Node, len(bounds))
+	oks := make([]bool, len(bounds))
 	var wg sync.WaitGroup
 	for k := range bounds {
-		start, end := 0, len(s.b) // the first piece keeps the BOM; yaml.v3 skips it
-		if k > 0 {
-			start = s.lines[bounds[k]]
-		}
-		if k+1 < len(bounds) {
-			end = s.lines[bounds[k+1]]
-		}
-		wg.Go(func() { docs[k], errs[k] = parseDocs(s.b[start:end]) })
+		wg.Go(func() { docs[k], oks[k] = parsePiece(s, bounds, k, yaml.MappingNode) })
 	}
 	wg.Wait()
-	var doc, root *yaml.Node
+	var root *yaml.Node
 	for k := range bounds {
-		if errs[k] != nil || len(docs[k]) != 1 || len(docs[k][0].Content) != 1 {
+		if !oks[k] {
 			return nil, false
 		}
-		m := docs[k][0].Content[0]
-		if m.Kind != yaml.MappingNode || m.Style != 0 || m.Column != 1 || m.Anchor != "" {
-			return nil, false
-		}
+		m := docs[k].Content[0]
 		if k == 0 {
-			doc, root = docs[k][0], m
+			root = m
 			continue
 		}
-		shiftLines(m, bounds[k])
 		root.Content = append(root.Content, m.Content...)
 	}
-	return []*yaml.Node{doc}, true
+	return docs[:1], true
+}
+
+// piece is the bytes of piece k between bounds (line indexes). The
+// first piece keeps the BOM; yaml.v3 skips it.
+func piece(s *yamlsrc.Source, bounds []int, k int) []byte {
+	start, end := 0, len(s.Bytes())
+	if k > 0 {
+		start = s.LineOffset(bounds[k])
+	}
+	if k+1 < len(bounds) {
+		end = s.LineOffset(bounds[k+1])
+	}
+	return s.Bytes()[start:end]
+}
+
+// parsePiece parses piece k with line numbers as in the whole file. ok
+// is false when it fails to parse or is not exactly one untagged block
+// node of kind want: a mapping at column 0, or a sequence (the items of
+// a list cut from its key, sections.go).
+func parsePiece(s *yamlsrc.Source, bounds []int, k int, want yaml.Kind) (*yaml.Node, bool) {
+	docs, err := parseDocs(piece(s, bounds, k))
+	if err != nil || len(docs) != 1 || len(docs[0].Content) != 1 {
+		return nil, false
+	}
+	m := docs[0].Content[0]
+	if m.Kind != want || m.Style != 0 || m.Anchor != "" || want == yaml.MappingNode && m.Column != 1 || want == yaml.SequenceNode && m.Tag != "!!seq" {
+		return nil, false
+	}
+	if k > 0 {
+		shiftLines(m, bounds[k])
+	}
+	return docs[0], true
 }
 
 // shiftLines moves n and everything below it down by delta lines.

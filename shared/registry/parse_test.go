@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/stuttgart-things/machinery-status-collector/shared/yamlsrc"
 )
 
 // sameTree reports the first difference between two node trees in what
@@ -29,7 +31,7 @@ func sameTree(a, b *yaml.Node, path string) error {
 // cutting) and wants the same documents, or the same error.
 func checkParse(t *testing.T, src []byte, wantSplit bool) {
 	t.Helper()
-	s := newSource(src)
+	s := yamlsrc.New(src)
 	want, werr := parseDocs(src)
 	got, gerr := parseSourceWith(s, 8, 4)
 	if (werr == nil) != (gerr == nil) || werr != nil && werr.Error() != gerr.Error() {
@@ -76,11 +78,11 @@ func TestParseSourcePieces(t *testing.T) {
 // The default thresholds leave small files alone.
 func TestParseSourceSmallFileWhole(t *testing.T) {
 	src, _ := benchRegistry(100)
-	if b := splitPoints(newSource(src), parseMinChunk, 8); b != nil {
+	if b := splitPoints(yamlsrc.New(src), parseMinChunk, 8); b != nil {
 		t.Errorf("small file cut at %v", b)
 	}
 	big, _ := benchRegistry(10_000)
-	if b := splitPoints(newSource(big), parseMinChunk, 2); len(b) != 2 {
+	if b := splitPoints(yamlsrc.New(big), parseMinChunk, 2); len(b) != 2 {
 		t.Errorf("10k-claim file cut at %v, want two pieces", b)
 	}
 }
@@ -89,7 +91,7 @@ func TestParseSourceSmallFileWhole(t *testing.T) {
 func FuzzParseSource(f *testing.F) {
 	f.Add([]byte("a:\n  - x: 1\nb: \"q\nr\"\nc: [1,\n2]\nd: |\n  t\ne: &a 1\nf: *a\n"))
 	f.Fuzz(func(t *testing.T, src []byte) {
-		s := newSource(src)
+		s := yamlsrc.New(src)
 		want, werr := parseDocs(src)
 		got, gerr := parseSourceWith(s, 4, 4)
 		if (werr == nil) != (gerr == nil) {

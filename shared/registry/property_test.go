@@ -356,7 +356,7 @@ func TestApplyProperty(t *testing.T) {
 			t.Helper()
 			t.Fatalf("iteration %d (registry=%v addMissing=%v): %s\n--- input\n%s\n--- records\n%+v", it, g.registry, addMissing, fmt.Sprintf(format, args...), src, recs)
 		}
-		out, rep, err := Apply([]byte(src), recs, Options{AddMissing: addMissing})
+		out, rep, err := applyBoth(t, []byte(src), recs, Options{AddMissing: addMissing})
 		if err != nil {
 			fail("Apply: %v", err)
 		}
@@ -391,7 +391,7 @@ func TestApplyProperty(t *testing.T) {
 		if got, wantN := len(newLines), len(kept)+want.replaced+want.inserted; got != wantN {
 			fail("%d output lines, want %d (%d kept + %d replaced + %d inserted)\n--- output\n%s", got, wantN, len(kept), want.replaced, want.inserted, out)
 		}
-		again, rep2, err := Apply(out, recs, Options{AddMissing: addMissing})
+		again, rep2, err := applyBoth(t, out, recs, Options{AddMissing: addMissing})
 		if err != nil || !bytes.Equal(again, out) || len(rep2.Changed)+len(rep2.Deleted) != 0 {
 			fail("second Apply not a no-op: %v %+v\n--- output\n%s\n--- again\n%s", err, rep2, out, again)
 		}

@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/stuttgart-things/machinery-status-collector/shared/yamlsrc"
 )
 
 // Edits on mappings and the status fields they hold, shared by both
@@ -33,7 +35,7 @@ func (p *planner) updateSlot(f *fields, x *rec, mode readyMode) error {
 	oldAt, ok3 := f.text(fLastCheckedAt)
 	for i, ok := range [...]bool{ok1, ok2, ok3} {
 		if fld := [...]field{fStatusMessage, fReady, fLastCheckedAt}[i]; !ok {
-			return errAt(f.val[fld].Line, ErrUnsupported, "%s of claim %s in cluster %s is %s, not a value", fieldNames[fld], x.ref, x.cluster, kindName(f.val[fld]))
+			return errAt(f.val[fld].Line, ErrUnsupported, "%s of claim %s in cluster %s is %s, not a value", fieldNames[fld], x.ref(), x.cluster, kindName(f.val[fld]))
 		}
 	}
 	oldDeleted := isTrue(f.val[fDeleted])
@@ -56,18 +58,18 @@ func (p *planner) updateSlot(f *fields, x *rec, mode readyMode) error {
 			add = append(add, "deleted: true")
 		}
 	} else {
-		msgChanged := oldMsg != x.msg || f.key[fStatusMessage] == nil
-		readyChanged := x.ready != "" && (hasReady && oldReady != x.ready || !hasReady && mode == readyAlways)
+		msgChanged := oldMsg != x.msg() || f.key[fStatusMessage] == nil
+		readyChanged := x.ready() != "" && (hasReady && oldReady != x.ready() || !hasReady && mode == readyAlways)
 		if !msgChanged && !readyChanged && !oldDeleted {
 			return nil
 		}
 		if msgChanged {
-			if err := p.setOrAdd(f, fStatusMessage, x.msg, &add); err != nil {
+			if err := p.setOrAdd(f, fStatusMessage, x.msg(), &add); err != nil {
 				return err
 			}
 		}
 		if readyChanged {
-			if err := p.setOrAdd(f, fReady, x.ready, &add); err != nil {
+			if err := p.setOrAdd(f, fReady, x.ready(), &add); err != nil {
 				return err
 			}
 		}
@@ -80,8 +82,8 @@ func (p *planner) updateSlot(f *fields, x *rec, mode readyMode) error {
 			}
 		}
 	}
-	if x.at != "" && (f.key[fLastCheckedAt] == nil || oldAt != x.at) {
-		if err := p.setOrAdd(f, fLastCheckedAt, x.at, &add); err != nil {
+	if x.at() != "" && (f.key[fLastCheckedAt] == nil || oldAt != x.at()) {
+		if err := p.setOrAdd(f, fLastCheckedAt, x.at(), &add); err != nil {
 			return err
 		}
 	}
@@ -90,11 +92,11 @@ func (p *planner) updateSlot(f *fields, x *rec, mode readyMode) error {
 			return err
 		}
 	}
-	ready := x.ready
+	ready := x.ready()
 	if ready == "" {
 		ready = shownReady
 	}
-	p.change(x, statusText(shownReady, oldMsg, oldDeleted), statusText(ready, x.msg, x.deleted))
+	p.change(x, statusText(shownReady, oldMsg, oldDeleted), statusText(ready, x.msg(), x.deleted))
 	return nil
 }
 
@@ -111,7 +113,7 @@ func (p *planner) setOrAdd(f *fields, fld field, v string, add *[]string) error 
 // value renders v for a new line of key fld, quoted like the file's
 // existing values of that key.
 func (p *planner) value(fld field, v string) string {
-	return render(v, p.guide.val[fld], writeOpts{})
+	return yamlsrc.Render(v, p.guide.valStyle(fld), yamlsrc.WriteOpts{})
 }
 
 // setValue replaces the value of fld in f with v (raw: v is YAML already,
@@ -125,56 +127,56 @@ func (p *planner) setValue(f *fields, fld field, v string, raw bool) error {
 	if old.Kind != yaml.ScalarNode && old.Kind != yaml.AliasNode {
 		return errAt(old.Line, ErrUnsupported, "%s is %s, not a value", fieldNames[fld], kindName(old))
 	}
-	sp := p.s.scalarSpan(old, f.c)
+	sp := p.s.ScalarSpan(old, f.c)
 	text := v
 	if !raw {
-		pref := styleOf(old)
+		pref := yamlsrc.StyleOf(old)
 		if old.Kind == yaml.AliasNode {
-			pref = styleAny
+			pref = yamlsrc.StyleAny
 		}
-		w := writeOpts{flow: f.c.flow, indent: f.c.indent + p.guide.step(), eol: p.s.eol, isValue: true}
-		if sp.contentIndent >= 0 {
-			w.indent = sp.contentIndent
+		w := yamlsrc.WriteOpts{Flow: f.c.Flow, Indent: f.c.Indent + p.guide.step(), EOL: p.s.EOL(), IsValue: true}
+		if sp.ContentIndent >= 0 {
+			w.Indent = sp.ContentIndent
 		}
-		if pref == stylePlain {
-			w.oldTag = old.ShortTag()
+		if pref == yamlsrc.StylePlain {
+			w.OldTag = old.ShortTag()
 		}
-		text = render(v, pref, w)
+		text = yamlsrc.Render(v, pref, w)
 	}
-	if sp.start == sp.end {
+	if sp.Start == sp.End {
 		// An empty value sits right after the ':'.
-		if sp.start == 0 || p.s.b[sp.start-1] != ':' {
+		if sp.Start == 0 || p.s.Bytes()[sp.Start-1] != ':' {
 			return errAt(old.Line, ErrUnsupported, "cannot locate the empty value of %s", fieldNames[fld])
 		}
 		text = " " + text
 	}
-	if !sp.block {
-		p.ed.replace(sp.start, sp.end, text)
+	if !sp.Block {
+		p.ed.Replace(sp.Start, sp.End, text)
 		return nil
 	}
 	// A block scalar: the header (up to its comment) becomes the new
 	// value, or the new header; the old content lines go.
 	head, body := text, ""
 	if strings.HasPrefix(text, "|") || strings.HasPrefix(text, ">") {
-		head, body, _ = strings.Cut(text, p.s.eol)
-		body = p.s.eol + body
+		head, body, _ = strings.Cut(text, p.s.EOL())
+		body = p.s.EOL() + body
 	}
-	p.ed.replace(sp.start, sp.end, head)
-	p.ed.replace(sp.lineEnd, sp.contentEnd, body)
+	p.ed.Replace(sp.Start, sp.End, head)
+	p.ed.Replace(sp.LineEnd, sp.ContentEnd, body)
 	return nil
 }
 
 // insertKeys adds lines (already `key: value`, nested lines indented
 // relative to the key) at the end of block mapping f, at its keys' column.
 func (p *planner) insertKeys(f *fields, lines []string) error {
-	if f.c.flow {
+	if f.c.Flow {
 		return errAt(f.n.Line, ErrUnsupported, "cannot add %q to a flow-style mapping; write it as a block mapping", strings.SplitN(lines[0], ":", 2)[0])
 	}
-	at, err := p.s.after(f.n.Content[len(f.n.Content)-1], f.c)
+	at, err := p.s.After(f.n.Content[len(f.n.Content)-1], f.c)
 	if err != nil {
 		return err
 	}
-	p.insertLines(at, indent(lines, f.c.indent))
+	p.insertLines(at, indent(lines, f.c.Indent))
 	return nil
 }
 
@@ -208,8 +210,8 @@ func (p *planner) insertLines(at int, lines []string) {
 		rank++
 	}
 	var b strings.Builder
-	eol := p.s.eol
-	if at >= len(p.s.b) && !p.s.endsWithBreak() {
+	eol := p.s.EOL()
+	if at >= len(p.s.Bytes()) && !p.s.EndsWithBreak() {
 		for _, l := range lines {
 			b.WriteString(eol)
 			b.WriteString(l)
@@ -220,7 +222,7 @@ func (p *planner) insertLines(at int, lines []string) {
 			b.WriteString(eol)
 		}
 	}
-	p.ed.insert(at, b.String(), rank)
+	p.ed.Insert(at, b.String(), rank)
 }
 
 // removeKey deletes fld's line when the key and value have it to
@@ -228,63 +230,63 @@ func (p *planner) insertLines(at int, lines []string) {
 // reads the same for a boolean flag.
 func (p *planner) removeKey(f *fields, fld field) error {
 	k, v := f.key[fld], f.val[fld]
-	ks := p.s.offset(k.Line, k.Column)
-	ve, err := p.s.nodeEnd(v, f.c)
+	ks := p.s.Offset(k.Line, k.Column)
+	ve, err := p.s.NodeEnd(v, f.c)
 	if err != nil {
 		return err
 	}
-	ls, le := p.s.lineStart(ks), p.s.lineEnd(ve)
-	own := !f.c.flow && len(f.n.Content) > 2
+	ls, le := p.s.LineStart(ks), p.s.LineEnd(ve)
+	own := !f.c.Flow && len(f.n.Content) > 2
 	for i := ls; own && i < ks; i++ {
-		own = p.s.isBlank(i)
+		own = p.s.IsBlank(i)
 	}
 	for i := ve; own && i < le; i++ {
-		if p.s.b[i] == '#' {
+		if p.s.Bytes()[i] == '#' {
 			break
 		}
-		own = p.s.isBlank(i)
+		own = p.s.IsBlank(i)
 	}
 	if !own {
 		return p.setValue(f, fld, "false", true)
 	}
-	end := p.s.nextLine(ve)
-	if end >= len(p.s.b) && !p.s.endsWithBreak() && ls > 0 {
+	end := p.s.NextLine(ve)
+	if end >= len(p.s.Bytes()) && !p.s.EndsWithBreak() && ls > 0 {
 		// Last line without a break: take the break before it instead,
 		// so the file keeps ending without one.
-		p.ed.replace(p.s.breakBefore(ls), len(p.s.b), "")
+		p.ed.Replace(p.s.BreakBefore(ls), len(p.s.Bytes()), "")
 		return nil
 	}
-	p.ed.replace(ls, end, "")
+	p.ed.Replace(ls, end, "")
 	return nil
 }
 
 // fillEmpty gives key k, whose value v is empty, null, [] or {}, the
 // block content lines instead (absolute indentation). The empty value's
 // text goes, a comment after it stays.
-func (p *planner) fillEmpty(k, v *yaml.Node, c ctx, lines []string) error {
-	if c.flow || k.Kind != yaml.ScalarNode || v.Anchor != "" || len(v.Content) > 0 {
+func (p *planner) fillEmpty(k, v *yaml.Node, c yamlsrc.Ctx, lines []string) error {
+	if c.Flow || k.Kind != yaml.ScalarNode || v.Anchor != "" || len(v.Content) > 0 {
 		return errAt(v.Line, ErrUnsupported, "cannot add a block under %q here", k.Value)
 	}
-	ks := p.s.scalarSpan(k, c)
-	vs := p.s.offset(v.Line, v.Column)
-	ve, err := p.s.nodeEnd(v, c)
+	ks := p.s.ScalarSpan(k, c)
+	vs := p.s.Offset(v.Line, v.Column)
+	ve, err := p.s.NodeEnd(v, c)
 	if err != nil {
 		return err
 	}
-	if p.s.lineIndex(ks.end) != p.s.lineIndex(vs) || ks.block {
+	if p.s.LineIndex(ks.End) != p.s.LineIndex(vs) || ks.Block {
 		return errAt(v.Line, ErrUnsupported, "cannot add a block under %q: its value is not on the key's line", k.Value)
 	}
 	if ve > vs {
-		p.ed.replace(ks.end, ve, ":")
+		p.ed.Replace(ks.End, ve, ":")
 	}
-	p.insertLines(p.s.nextLine(ve), lines)
+	p.insertLines(p.s.NextLine(ve), lines)
 	return nil
 }
 
 // keyText renders a mapping key (a cluster name). yaml.v3 refuses simple
 // keys over 1024 characters.
 func (p *planner) keyText(name string, line int) (string, error) {
-	t := render(name, p.guide.key, writeOpts{})
+	t := yamlsrc.Render(name, p.guide.keyStyle(), yamlsrc.WriteOpts{})
 	if len(t) > 1000 {
 		return "", errAt(line, ErrUnsupported, "cluster name of %d bytes is too long for a YAML key", len(name))
 	}

@@ -1,4 +1,4 @@
-package registry
+package yamlsrc
 
 import (
 	"testing"
@@ -7,29 +7,29 @@ import (
 )
 
 // valueSpan parses src (a mapping at the top) and returns the source and
-// the span of the value of key.
-func valueSpan(t *testing.T, src, key string) (*source, span) {
+// the Span of the value of key.
+func valueSpan(t *testing.T, src, key string) (*Source, Span) {
 	t.Helper()
 	docs, err := parseDocs([]byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newSource([]byte(src))
-	var find func(n *yaml.Node, c ctx) (span, bool)
-	find = func(n *yaml.Node, c ctx) (span, bool) {
-		cc := s.childCtx(n, c)
+	s := New([]byte(src))
+	var find func(n *yaml.Node, c Ctx) (Span, bool)
+	find = func(n *yaml.Node, c Ctx) (Span, bool) {
+		cc := s.ChildCtx(n, c)
 		for i := 0; i < len(n.Content); i++ {
 			ch := n.Content[i]
 			if n.Kind == yaml.MappingNode && i%2 == 0 && ch.Value == key {
-				return s.scalarSpan(n.Content[i+1], cc), true
+				return s.ScalarSpan(n.Content[i+1], cc), true
 			}
 			if sp, ok := find(ch, cc); ok {
 				return sp, true
 			}
 		}
-		return span{}, false
+		return Span{}, false
 	}
-	sp, ok := find(docs[0].Content[0], topCtx)
+	sp, ok := find(docs[0].Content[0], TopCtx)
 	if !ok {
 		t.Fatalf("no key %q", key)
 	}
@@ -40,7 +40,7 @@ func TestScalarSpan(t *testing.T) {
 	cases := []struct {
 		name, src, key string
 		text           string // the scalar's own text, body to end
-		rest           string // what follows the span up to the line end
+		rest           string // what follows the Span up to the line end
 	}{
 		{"plain", "a: hello world # c\nb: 1\n", "a", "hello world", " # c"},
 		{"plain with colon", "a: x:y:z # c\n", "a", "x:y:z", " # c"},
@@ -63,14 +63,14 @@ func TestScalarSpan(t *testing.T) {
 			if tc.name == "flow plain stops at comma" {
 				return // a collection: covered by TestNodeEnd
 			}
-			got := string(s.b[sp.body:sp.end])
-			if sp.anchor == "" && tc.name == "alias" {
-				got = string(s.b[sp.start:sp.end])
+			got := string(s.Bytes()[sp.Body:sp.End])
+			if sp.Anchor == "" && tc.name == "alias" {
+				got = string(s.Bytes()[sp.Start:sp.End])
 			}
 			if got != tc.text {
 				t.Errorf("text %q, want %q", got, tc.text)
 			}
-			if rest := string(s.b[sp.end:s.lineEnd(sp.end)]); rest != tc.rest {
+			if rest := string(s.Bytes()[sp.End:s.LineEnd(sp.End)]); rest != tc.rest {
 				t.Errorf("rest %q, want %q", rest, tc.rest)
 			}
 		})
@@ -97,20 +97,20 @@ func TestBlockScalarSpan(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			s, sp := valueSpan(t, tc.src, "a")
-			if !sp.block {
+			if !sp.Block {
 				t.Fatal("not a block scalar")
 			}
-			if got := string(s.b[sp.body:sp.end]); got != tc.header {
+			if got := string(s.Bytes()[sp.Body:sp.End]); got != tc.header {
 				t.Errorf("header %q, want %q", got, tc.header)
 			}
-			if got := string(s.b[sp.end:sp.lineEnd]); got != tc.comment {
+			if got := string(s.Bytes()[sp.End:sp.LineEnd]); got != tc.comment {
 				t.Errorf("comment %q, want %q", got, tc.comment)
 			}
-			if got := string(s.b[sp.lineEnd:sp.contentEnd]); got != tc.content {
+			if got := string(s.Bytes()[sp.LineEnd:sp.ContentEnd]); got != tc.content {
 				t.Errorf("content %q, want %q", got, tc.content)
 			}
-			if sp.keep != tc.keep || sp.contentIndent != tc.contentIndent {
-				t.Errorf("keep %v indent %d, want %v %d", sp.keep, sp.contentIndent, tc.keep, tc.contentIndent)
+			if sp.Keep != tc.keep || sp.ContentIndent != tc.contentIndent {
+				t.Errorf("keep %v indent %d, want %v %d", sp.Keep, sp.ContentIndent, tc.keep, tc.contentIndent)
 			}
 		})
 	}
@@ -134,20 +134,20 @@ func TestNodeEndAndAfter(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s := newSource([]byte(tc.src))
+			s := New([]byte(tc.src))
 			root := docs[0].Content[0]
-			end, err := s.nodeEnd(root, topCtx)
+			end, err := s.NodeEnd(root, TopCtx)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := string(s.b[end:]); got != tc.end {
+			if got := string(s.Bytes()[end:]); got != tc.end {
 				t.Errorf("after end %q, want %q", got, tc.end)
 			}
-			at, err := s.after(root, topCtx)
+			at, err := s.After(root, TopCtx)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := string(s.b[at:]); got != tc.after {
+			if got := string(s.Bytes()[at:]); got != tc.after {
 				t.Errorf("after() leaves %q, want %q", got, tc.after)
 			}
 		})
@@ -160,18 +160,18 @@ func TestBlockIndent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newSource([]byte(src))
+	s := New([]byte(src))
 	root := docs[0].Content[0]
 	want := map[string]int{"k": 2, "l": 4, "f": 0}
 	for i := 0; i < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
 		if w, ok := want[k.Value]; ok {
-			if got := s.blockIndent(v); got != w {
+			if got := s.BlockIndent(v); got != w {
 				t.Errorf("%s: indent %d, want %d", k.Value, got, w)
 			}
 		}
 	}
-	if got := s.blockIndent(root); got != 0 {
+	if got := s.BlockIndent(root); got != 0 {
 		t.Errorf("root indent %d", got)
 	}
 }

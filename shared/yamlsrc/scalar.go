@@ -1,4 +1,4 @@
-package registry
+package yamlsrc
 
 import (
 	"strconv"
@@ -9,70 +9,70 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// How a value is written. The zero value means "no preference": plain
+// Style is how a value is written. The zero value means "no preference": plain
 // when that reads back as the same string, double-quoted otherwise.
-type scalarStyle uint8
+type Style uint8
 
 const (
-	styleAny scalarStyle = iota
-	stylePlain
-	styleSingle
-	styleDouble
-	styleLiteral
-	styleFolded
+	StyleAny Style = iota
+	StylePlain
+	StyleSingle
+	StyleDouble
+	StyleLiteral
+	StyleFolded
 )
 
-// styleOf is the style node n is written in.
-func styleOf(n *yaml.Node) scalarStyle {
+// StyleOf is the style node n is written in.
+func StyleOf(n *yaml.Node) Style {
 	if n == nil || n.Kind != yaml.ScalarNode {
-		return styleAny
+		return StyleAny
 	}
 	switch {
 	case n.Style&yaml.DoubleQuotedStyle != 0:
-		return styleDouble
+		return StyleDouble
 	case n.Style&yaml.SingleQuotedStyle != 0:
-		return styleSingle
+		return StyleSingle
 	case n.Style&yaml.LiteralStyle != 0:
-		return styleLiteral
+		return StyleLiteral
 	case n.Style&yaml.FoldedStyle != 0:
-		return styleFolded
-	case isEmptyScalar(n):
-		return styleAny
+		return StyleFolded
+	case IsEmptyScalar(n):
+		return StyleAny
 	}
-	return stylePlain
+	return StylePlain
 }
 
-// writeOpts says where a scalar is written.
-type writeOpts struct {
-	flow    bool   // inside a flow collection: ",[]{}" are special
-	indent  int    // content column for block scalars
-	eol     string // line break for block scalars
-	oldTag  string // tag of the plain value being replaced; a plain value may keep a non-string type (a timestamp stays a timestamp)
-	isValue bool   // block scalars are only possible as values
+// WriteOpts says where a scalar is written.
+type WriteOpts struct {
+	Flow    bool   // inside a flow collection: ",[]{}" are special
+	Indent  int    // content column for block scalars
+	EOL     string // line break for block scalars
+	OldTag  string // tag of the plain value being replaced; a plain value may keep a non-string type (a timestamp stays a timestamp)
+	IsValue bool   // block scalars are only possible as values
 }
 
-// render writes v in the preferred style when v is safe in it, else plain
+// Render writes v in the preferred style when v is safe in it, else plain
 // when safe, else double-quoted. The result always reads back as v.
-func render(v string, pref scalarStyle, w writeOpts) string {
+func Render(v string, pref Style, w WriteOpts) string {
 	switch pref {
-	case stylePlain:
-		if w.oldTag != "" && w.oldTag != "!!str" && w.oldTag != "!!null" && plainShapeOK(v, w.flow) && resolvedTag(v) == w.oldTag {
+	case StylePlain:
+		if w.OldTag != "" && w.OldTag != "!!str" && w.OldTag != "!!null" && plainShapeOK(v, w.Flow) && resolvedTag(v) == w.OldTag {
 			return v
 		}
-	case styleSingle:
+	case StyleSingle:
 		if singleOK(v) {
 			return "'" + strings.ReplaceAll(v, "'", "''") + "'"
 		}
-	case styleDouble:
+	case StyleDouble:
 		return doubleQuote(v)
-	case styleLiteral, styleFolded:
-		if w.isValue && !w.flow {
-			if out, ok := blockScalar(v, pref == styleFolded, w.indent, w.eol); ok {
+	case StyleLiteral, StyleFolded:
+		if w.IsValue && !w.Flow {
+			if out, ok := blockScalar(v, pref == StyleFolded, w.Indent, w.EOL); ok {
 				return out
 			}
 		}
 	}
-	if plainOK(v, w.flow) {
+	if plainOK(v, w.Flow) {
 		return v
 	}
 	return doubleQuote(v)

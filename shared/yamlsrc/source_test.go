@@ -1,4 +1,4 @@
-package registry
+package yamlsrc
 
 import (
 	"slices"
@@ -22,7 +22,7 @@ func TestSourceLines(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			s := newSource([]byte(tc.src))
+			s := New([]byte(tc.src))
 			if !slices.Equal(s.lines, tc.lines) || s.eol != tc.eol {
 				t.Errorf("lines %v eol %q, want %v %q", s.lines, s.eol, tc.lines, tc.eol)
 			}
@@ -31,38 +31,38 @@ func TestSourceLines(t *testing.T) {
 }
 
 func TestSourcePositions(t *testing.T) {
-	s := newSource([]byte("key: ä€x\r\n  next\nlast"))
+	s := New([]byte("key: ä€x\r\n  next\nlast"))
 	// Columns count characters: x is the 8th character of line 1.
-	if off := s.offset(1, 8); s.b[off] != 'x' {
-		t.Errorf("offset(1,8) = %d (%q)", off, s.b[off])
+	if off := s.Offset(1, 8); s.Bytes()[off] != 'x' {
+		t.Errorf("offset(1,8) = %d (%q)", off, s.Bytes()[off])
 	}
-	if got := s.col(s.offset(1, 8)); got != 7 {
+	if got := s.Col(s.Offset(1, 8)); got != 7 {
 		t.Errorf("col = %d, want 7", got)
 	}
-	n := s.offset(2, 3)
-	if string(s.b[n:n+4]) != "next" || s.line(n) != 2 {
-		t.Errorf("offset(2,3) = %d line %d", n, s.line(n))
+	n := s.Offset(2, 3)
+	if string(s.Bytes()[n:n+4]) != "next" || s.Line(n) != 2 {
+		t.Errorf("offset(2,3) = %d line %d", n, s.Line(n))
 	}
-	if end := s.lineEnd(0); string(s.b[end:end+2]) != "\r\n" {
+	if end := s.LineEnd(0); string(s.Bytes()[end:end+2]) != "\r\n" {
 		t.Errorf("lineEnd(0) = %d", end)
 	}
-	if got := s.lineEnd(n); s.b[got] != '\n' {
+	if got := s.LineEnd(n); s.Bytes()[got] != '\n' {
 		t.Errorf("lineEnd of line 2 = %d", got)
 	}
-	last := s.offset(3, 1)
-	if s.lineEnd(last) != len(s.b) || s.nextLine(last) != len(s.b) || s.endsWithBreak() {
-		t.Errorf("last line: end %d next %d", s.lineEnd(last), s.nextLine(last))
+	last := s.Offset(3, 1)
+	if s.LineEnd(last) != len(s.Bytes()) || s.NextLine(last) != len(s.Bytes()) || s.EndsWithBreak() {
+		t.Errorf("last line: end %d next %d", s.LineEnd(last), s.NextLine(last))
 	}
-	if s.breakBefore(n-2) != s.lineEnd(0) {
-		t.Errorf("breakBefore(line 2) = %d, want the CRLF at %d", s.breakBefore(n-2), s.lineEnd(0))
+	if s.BreakBefore(n-2) != s.LineEnd(0) {
+		t.Errorf("breakBefore(line 2) = %d, want the CRLF at %d", s.BreakBefore(n-2), s.LineEnd(0))
 	}
-	if !newSource([]byte("a\n")).endsWithBreak() || !newSource(nil).endsWithBreak() {
+	if !New([]byte("a\n")).EndsWithBreak() || !New(nil).EndsWithBreak() {
 		t.Error("endsWithBreak false for a terminated file")
 	}
-	if s.blankLine(0) {
+	if s.BlankLine(0) {
 		t.Error("line 1 is not blank")
 	}
-	if !newSource([]byte("x\n  \t\ny")).blankLine(2) {
+	if !New([]byte("x\n  \t\ny")).BlankLine(2) {
 		t.Error("blank line with spaces and a tab not blank")
 	}
 }

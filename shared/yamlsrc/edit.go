@@ -1,4 +1,4 @@
-package registry
+package yamlsrc
 
 import (
 	"cmp"
@@ -13,33 +13,35 @@ type edit struct {
 	rank       int // insertions only: nesting of the inserted lines, see insertLines
 }
 
-// editor gathers edits against the original bytes and builds the output
+// Editor gathers edits against the original bytes and builds the output
 // once, so the cost is linear in the file size whatever the edit count.
-type editor struct {
+type Editor struct {
 	edits []edit
 }
 
-func (e *editor) replace(start, end int, text string) {
+// Replace replaces src[start:end] with text; an empty no-op is dropped.
+func (e *Editor) Replace(start, end int, text string) {
 	if start == end && text == "" {
 		return
 	}
 	e.edits = append(e.edits, edit{start: start, end: end, text: text})
 }
 
-// insert adds text at offset at. rank orders insertions that share an
+// Insert adds text at offset at. rank orders insertions that share an
 // offset: higher first.
-func (e *editor) insert(at int, text string, rank int) {
+func (e *Editor) Insert(at int, text string, rank int) {
 	if text != "" {
 		e.edits = append(e.edits, edit{start: at, end: at, text: text, rank: rank})
 	}
 }
 
-// apply returns src with all edits made. Edits are sorted by offset. At
+// Apply returns src with all edits made. Edits are sorted by offset. At
 // one offset insertions come before a replacement (so a line inserted
 // where a removed line started survives), higher rank first, then in the
 // order they were made. Overlapping edits are a bug in the caller and
-// reported as an error rather than producing a mangled file.
-func (e *editor) apply(src []byte) ([]byte, error) {
+// reported as an error (never a
+// problem of the input) rather than producing a mangled file.
+func (e *Editor) Apply(src []byte) ([]byte, error) {
 	slices.SortStableFunc(e.edits, func(a, b edit) int {
 		return cmp.Or(cmp.Compare(a.start, b.start), cmp.Compare(a.end-a.start, b.end-b.start), cmp.Compare(b.rank, a.rank))
 	})
@@ -51,7 +53,7 @@ func (e *editor) apply(src []byte) ([]byte, error) {
 	prev := 0
 	for _, ed := range e.edits {
 		if ed.start < prev || ed.end < ed.start || ed.end > len(src) {
-			return nil, &Error{Msg: fmt.Sprintf("internal error: overlapping edits at byte %d", ed.start)}
+			return nil, fmt.Errorf("internal error: overlapping edits at byte %d", ed.start)
 		}
 		out = append(out, src[prev:ed.start]...)
 		out = append(out, ed.text...)
