@@ -13,12 +13,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stuttgart-things/machinery-status-collector/shared/config"
 	"github.com/stuttgart-things/machinery-status-collector/shared/redistest"
+	"github.com/stuttgart-things/machinery-status-collector/shared/servertest"
 	"github.com/stuttgart-things/machinery-status-collector/shared/store"
 )
 
@@ -165,7 +165,7 @@ func TestListensOnLoopback(t *testing.T) {
 	l.Close()
 	e := config.FromMap(map[string]string{"COLLECTOR_PORT": strconv.Itoa(port)})
 	cfg := ConfigFromEnv(e)
-	logs := &lockedBuffer{}
+	logs := &servertest.Buffer{}
 	c, err := New(cfg, slog.New(slog.NewTextHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -244,19 +244,6 @@ func serveLocal(t *testing.T, env map[string]string) *httptest.Server {
 	t.Cleanup(srv.Close)
 	return srv
 }
-
-// lockedBuffer is a log sink safe for concurrent writes and reads.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
 // With REDIS_URL, the local collector reads REDIS_PASSWORD_FILE as the
 // deployed functions do: the right password lets it in, a missing or

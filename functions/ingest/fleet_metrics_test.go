@@ -17,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/stuttgart-things/machinery-status-collector/shared/redistest"
+	"github.com/stuttgart-things/machinery-status-collector/shared/servertest"
 	"github.com/stuttgart-things/machinery-status-collector/shared/status"
 	"github.com/stuttgart-things/machinery-status-collector/shared/store"
 )
@@ -39,7 +40,7 @@ type fleetEnv struct {
 	store *store.Store
 	clock *fleetClock
 	reg   *prometheus.Registry
-	log   *syncWriter
+	log   *servertest.Buffer
 }
 
 func newFleetEnv(t *testing.T) *fleetEnv {
@@ -48,7 +49,7 @@ func newFleetEnv(t *testing.T) *fleetEnv {
 	st := store.New(r.Client(), "")
 	clock := &fleetClock{t: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
 	reg := prometheus.NewRegistry()
-	logs := &syncWriter{}
+	logs := &servertest.Buffer{}
 	reg.MustRegister(newFleetCollector(st, clock.now, 5*time.Second, slog.New(slog.NewTextHandler(logs, nil))))
 	return &fleetEnv{redis: r, store: st, clock: clock, reg: reg, log: logs}
 }

@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/stuttgart-things/machinery-status-collector/shared/redistest"
+	"github.com/stuttgart-things/machinery-status-collector/shared/servertest"
 	"github.com/stuttgart-things/machinery-status-collector/shared/status"
 	"github.com/stuttgart-things/machinery-status-collector/shared/store"
 )
@@ -32,7 +32,7 @@ type env struct {
 	store *store.Store
 	fn    *Function
 	srv   *httptest.Server
-	log   *syncWriter
+	log   *servertest.Buffer
 }
 
 // newEnv serves a Function over a fresh Redis; tokens may be nil (open API).
@@ -48,7 +48,7 @@ func newEnv(t *testing.T, tokens string, edit ...func(*Options)) *env {
 		}
 		opts.Tokens = tk
 	}
-	logs := &syncWriter{}
+	logs := &servertest.Buffer{}
 	opts.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	for _, e := range edit {
 		e(&opts)
@@ -57,24 +57,6 @@ func newEnv(t *testing.T, tokens string, edit ...func(*Options)) *env {
 	srv := httptest.NewServer(fn)
 	t.Cleanup(srv.Close)
 	return &env{t: t, redis: r, store: st, fn: fn, srv: srv, log: logs}
-}
-
-// syncWriter is a log buffer safe to write from handlers while a test reads it.
-type syncWriter struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncWriter) Write(b []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(b)
-}
-
-func (s *syncWriter) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // do sends a request and returns the status code, headers and body.

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/stuttgart-things/machinery-status-collector/shared/redistest"
+	"github.com/stuttgart-things/machinery-status-collector/shared/servertest"
 )
 
 // ingestBinary builds functions/ingest/cmd, the deployed binary, with
@@ -32,24 +33,13 @@ func ingestBinary(t *testing.T, flags ...string) string {
 	return bin
 }
 
-// freePort returns a loopback port nobody listens on.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // runIngest starts bin with env (plus PATH and REDIS_URL) and returns the
 // process and its log; the test ends it.
-func runIngest(t *testing.T, bin string, env ...string) (*exec.Cmd, *syncWriter) {
+func runIngest(t *testing.T, bin string, env ...string) (*exec.Cmd, *servertest.Buffer) {
 	t.Helper()
 	cmd := exec.Command(bin)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "LOG_FORMAT=json"}, env...)
-	logs := &syncWriter{}
+	logs := &servertest.Buffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -59,7 +49,7 @@ func runIngest(t *testing.T, bin string, env ...string) (*exec.Cmd, *syncWriter)
 }
 
 // waitOutput polls out until it holds want.
-func waitOutput(t *testing.T, out *syncWriter, want string) {
+func waitOutput(t *testing.T, out *servertest.Buffer, want string) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for !strings.Contains(out.String(), want) {
@@ -93,14 +83,14 @@ func TestStartRefusesAnOpenAPI(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			cmd := exec.CommandContext(ctx, bin)
-			cmd.Env = append([]string{"REDIS_URL=" + r.URL, "PORT=" + strconv.Itoa(freePort(t))}, tc.env...)
+			cmd.Env = append([]string{"REDIS_URL=" + r.URL, "PORT=" + strconv.Itoa(servertest.FreePort(t))}, tc.env...)
 			out, err := cmd.CombinedOutput()
 			if code := cmd.ProcessState.ExitCode(); code != 2 || !strings.Contains(string(out), tc.want) {
 				t.Fatalf("exit %d (%v), want 2 and %q:\n%s", code, err, tc.want, out)
 			}
 		})
 	}
-	port := freePort(t)
+	port := servertest.FreePort(t)
 	_, logs := runIngest(t, bin, "REDIS_URL="+r.URL, "PORT="+strconv.Itoa(port), "INGEST_AUTH=none")
 	waitOutput(t, logs, `"msg":"ingest listening","addr":"[::]:`+strconv.Itoa(port)+`","target":"ingest","auth":"open","tokens":0,"version":"v1.2.3","commit":"0123abcd"}`)
 	if !strings.Contains(logs.String(), `"level":"WARN","msg":"no ingest tokens configured`) {
@@ -153,7 +143,7 @@ func TestSlowClientsAreShed(t *testing.T) {
 		heapBound     = 32 << 20
 	)
 	r := redistest.Start(t)
-	port := freePort(t)
+	port := servertest.FreePort(t)
 	cmd, logs := runIngest(t, ingestBinary(t), "REDIS_URL="+r.URL, "PORT="+strconv.Itoa(port), "INGEST_TOKENS=*="+tokenAll,
 		"HTTP_READ_HEADER_TIMEOUT="+headerTimeout.String(), "HTTP_READ_TIMEOUT="+readTimeout.String(),
 		"HTTP_IDLE_TIMEOUT="+idleTimeout.String(), "HTTP_WRITE_TIMEOUT=5s", "HTTP_DRAIN_TIMEOUT=5s")

@@ -17,6 +17,7 @@ import (
 	"github.com/stuttgart-things/machinery-status-collector/shared/publish"
 	"github.com/stuttgart-things/machinery-status-collector/shared/redistest"
 	"github.com/stuttgart-things/machinery-status-collector/shared/registry"
+	"github.com/stuttgart-things/machinery-status-collector/shared/servertest"
 	"github.com/stuttgart-things/machinery-status-collector/shared/status"
 	"github.com/stuttgart-things/machinery-status-collector/shared/store"
 )
@@ -287,7 +288,7 @@ func titleEnv(t *testing.T, sharded, local bool, tmpl string) (*env, string, fun
 		file, path = regPath, regPath
 	}
 	content := shardFile("cluster-a", 2)
-	e := &env{t: t, logs: &syncBuffer{}}
+	e := &env{t: t, logs: &servertest.Buffer{}}
 	var title func() string
 	if local {
 		dir := t.TempDir()
