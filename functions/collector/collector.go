@@ -59,6 +59,15 @@ func ConfigFromEnv(e *config.Env) Config {
 	if _, port, err := net.SplitHostPort(c.Host); err == nil {
 		e.Fail("COLLECTOR_ADDR", "%q holds a port (%s); give the interface only (127.0.0.1, 0.0.0.0, ::) and the port in COLLECTOR_PORT", c.Host, port)
 	}
+	if loopback(c.Host) {
+		// Open by default for local use, but never contradictory.
+		if c.Ingest.Open && c.Ingest.Tokens.Len() > 0 {
+			c.Ingest.RequireAuth(e)
+		}
+	} else {
+		// Reachable from other machines: fail closed, as the deployed ingest.
+		c.Ingest.RequireAuth(e)
+	}
 	store.CheckURL(e, c.Ingest.RedisURL)
 	if c.Ingest.RedisURL != "" {
 		c.RedisPassword = store.PasswordFromEnv(e)
@@ -74,6 +83,16 @@ func ConfigFromEnv(e *config.Env) Config {
 		c.Reconcile = &rc
 	}
 	return c
+}
+
+// loopback reports whether host (COLLECTOR_ADDR) is reachable only from
+// this machine.
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Collector is the local process: its HTTP server and what it owns.

@@ -132,8 +132,14 @@ func TestConfigListenAddress(t *testing.T) {
 	}{
 		{"loopback by default", nil, "127.0.0.1", 8095, ""},
 		{"COLLECTOR_PORT still works", map[string]string{"COLLECTOR_PORT": "9000"}, "127.0.0.1", 9000, ""},
-		{"every interface", map[string]string{"COLLECTOR_ADDR": "0.0.0.0"}, "0.0.0.0", 8095, ""},
-		{"IPv6", map[string]string{"COLLECTOR_ADDR": "::"}, "::", 8095, ""},
+		{"every interface, open on purpose", map[string]string{"COLLECTOR_ADDR": "0.0.0.0", "INGEST_AUTH": "none"}, "0.0.0.0", 8095, ""},
+		{"every interface with tokens", map[string]string{"COLLECTOR_ADDR": "0.0.0.0", "INGEST_TOKENS": "*=a-long-random-admin-token"}, "0.0.0.0", 8095, ""},
+		{"every interface fails closed", map[string]string{"COLLECTOR_ADDR": "0.0.0.0"}, "0.0.0.0", 8095,
+			"INGEST_AUTH: no tokens: set INGEST_TOKENS or INGEST_TOKENS_FILE (with at least one entry), or INGEST_AUTH=none to serve an open API deliberately"},
+		{"IPv6, open on purpose", map[string]string{"COLLECTOR_ADDR": "::", "INGEST_AUTH": "none"}, "::", 8095, ""},
+		{"IPv6 loopback stays open", map[string]string{"COLLECTOR_ADDR": "::1"}, "::1", 8095, ""},
+		{"open and tokens contradict", map[string]string{"INGEST_AUTH": "none", "INGEST_TOKENS": "*=a-long-random-admin-token"}, "127.0.0.1", 8095,
+			"INGEST_AUTH: is none but INGEST_TOKENS or INGEST_TOKENS_FILE holds tokens; unset one of them"},
 		{"a port in the address", map[string]string{"COLLECTOR_ADDR": "0.0.0.0:9000"}, "0.0.0.0:9000", 8095,
 			`COLLECTOR_ADDR: "0.0.0.0:9000" holds a port (9000); give the interface only (127.0.0.1, 0.0.0.0, ::) and the port in COLLECTOR_PORT`},
 	} {
