@@ -42,20 +42,46 @@ func FromEnv[C any](name string, read func(*config.Env) C, redis func(C) (url, p
 	cfg := read(e)
 	url, prefix := redis(cfg)
 	store.RequireURL(e, url)
-	password := store.PasswordFromEnv(e)
-	if t := e.Get("FUNCTION_TARGET"); t != "" && t != name {
-		e.Fail("FUNCTION_TARGET", "%q is not a function of this binary, which serves %q", t, name)
-	}
-	port := e.Int("PORT", 8080, 1, 65535)
-	hc := httpserver.ConfigFromEnv(e)
+	srv := serverFromEnv(e, name)
 	if err := e.Err(); err != nil {
 		return Process[C]{}, fmt.Errorf("%s: %w", name, err)
 	}
-	st, err := store.OpenWithPassword(url, password, prefix)
+	st, err := store.OpenWithPassword(url, srv.password, prefix)
 	if err != nil {
 		return Process[C]{}, fmt.Errorf("%s: %w", name, err)
 	}
-	return Process[C]{Name: name, Config: cfg, Store: st, Log: log, Port: port, HTTP: hc}, nil
+	return Process[C]{Name: name, Config: cfg, Store: st, Log: log, Port: srv.port, HTTP: srv.http}, nil
+}
+
+// server is what FromEnv reads for the process itself, beside the
+// function's own settings.
+type server struct {
+	password string
+	port     int
+	http     httpserver.Config
+}
+
+// serverFromEnv reads REDIS_PASSWORD_FILE, FUNCTION_TARGET (unset or
+// name), PORT and HTTP_*, recording problems in e.
+func serverFromEnv(e *config.Env, name string) server {
+	s := server{password: store.PasswordFromEnv(e)}
+	if t := e.Get("FUNCTION_TARGET"); t != "" && t != name {
+		e.Fail("FUNCTION_TARGET", "%q is not a function of this binary, which serves %q", t, name)
+	}
+	s.port = e.Int("PORT", 8080, 1, 65535)
+	s.http = httpserver.ConfigFromEnv(e)
+	return s
+}
+
+// Register adds what FromEnv reads for the function called name (REDIS_URL
+// as required, REDIS_PASSWORD_FILE, FUNCTION_TARGET, PORT, HTTP_*) to
+// --help. The function mains call it; the local collector, which links
+// this package too, serves neither PORT nor FUNCTION_TARGET.
+func Register(name string) bool {
+	return config.Register(func(e *config.Env) server {
+		store.RequireURL(e, e.Get("REDIS_URL"))
+		return serverFromEnv(e, name)
+	})
 }
 
 // Serve serves h on PORT through httpserver until ctx ends (SIGTERM),

@@ -114,3 +114,25 @@ func TestFromEnvServerSettings(t *testing.T) {
 		t.Fatalf("FromEnv = %+v, %v", p, err)
 	}
 }
+
+// Register lists, for --help, what FromEnv reads beside the function's
+// own settings, with REDIS_URL required.
+func TestRegisterDescribesTheServer(t *testing.T) {
+	Register("ingest")
+	got := map[string]config.Var{}
+	for _, v := range config.Registered() {
+		got[v.Name] = v
+	}
+	for _, want := range []config.Var{
+		{Name: "REDIS_URL", Required: true},
+		{Name: "REDIS_PASSWORD_FILE"},
+		{Name: "FUNCTION_TARGET"},
+		{Name: "PORT", Default: "8080"},
+		{Name: "HTTP_READ_HEADER_TIMEOUT", Default: "5s"},
+		{Name: "HTTP_DRAIN_TIMEOUT", Default: "20s"},
+	} {
+		if v, ok := got[want.Name]; !ok || v.Default != want.Default || v.Required != want.Required {
+			t.Errorf("%s: got %+v (listed %v), want %+v", want.Name, v, ok, want)
+		}
+	}
+}

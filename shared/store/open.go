@@ -17,7 +17,7 @@ import (
 // local run embeds one instead.
 func RequireURL(e *config.Env, url string) {
 	if url == "" {
-		e.Fail("REDIS_URL", "is required (redis://host:6379, rediss://, unix://, redis+sentinel:// or redis+cluster://)")
+		e.Required("REDIS_URL", "redis://host:6379, rediss://, unix://, redis+sentinel:// or redis+cluster://")
 		return
 	}
 	CheckURL(e, url)

@@ -10,8 +10,12 @@ import (
 	"syscall"
 
 	"github.com/stuttgart-things/machinery-status-collector/functions/reconcile"
+	"github.com/stuttgart-things/machinery-status-collector/shared/bootstrap"
 	"github.com/stuttgart-things/machinery-status-collector/shared/config"
 )
+
+// --help lists the server's variables beside the function's own.
+var _ = bootstrap.Register(reconcile.FunctionTarget)
 
 func main() {
 	config.ExitOnHelp("reconcile [--once]: the reconcile function (FUNCTION_TARGET=reconcile) under functions-framework on $PORT; --once runs one reconcile, prints its result JSON and exits")
