@@ -466,3 +466,27 @@ func TestListingPageAtMostLimitUnderWrites(t *testing.T) {
 		})
 	}
 }
+
+// A page of the largest limit keeps only its positions between the two
+// passes, not its records: the heap stays far below the page's 10 MiB.
+func TestListingPageBoundedHeap(t *testing.T) {
+	fl := fleet{clusters: 2, perCluster: 6000}
+	e := newEnv(t, "*="+tokenAll)
+	fl.load(t, e)
+	a := newArrayHash()
+	for i := range MaxPageLimit {
+		r := fl.record(t, i/fl.perCluster, i%fl.perCluster)
+		a.add(r.AppendJSON(nil))
+	}
+	want := a.sum()
+	stop := heapPeak()
+	code, got := getDigest(t, fmt.Sprintf("%s/api/v1/status?limit=%d", e.srv.URL, MaxPageLimit), tokenAll)
+	growth := stop()
+	t.Logf("GET a page of %d records of 1 KiB: peak heap growth %.1f MiB", MaxPageLimit, float64(growth)/(1<<20))
+	if code != 200 || got != want {
+		t.Fatalf("GET = %d, digest %s, want 200 %s", code, got, want)
+	}
+	if growth > 6<<20 {
+		t.Errorf("heap grew by %.1f MiB, want under 6 MiB", float64(growth)/(1<<20))
+	}
+}
