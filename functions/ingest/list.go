@@ -165,7 +165,7 @@ func (f *Function) listRecords(w http.ResponseWriter, r *http.Request, cluster s
 				return false // past the page's end
 			}
 			if page[0] != p {
-				return true // new since the first pass, before the cursor
+				return true // not in the page: created or turned matching since
 			}
 			page = page[1:]
 		}
