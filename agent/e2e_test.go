@@ -20,6 +20,7 @@ import (
 	"github.com/stuttgart-things/machinery-status-collector/agent"
 	"github.com/stuttgart-things/machinery-status-collector/agent/config"
 	"github.com/stuttgart-things/machinery-status-collector/agent/metrics"
+	"github.com/stuttgart-things/machinery-status-collector/shared/kubetest"
 	"github.com/stuttgart-things/machinery-status-collector/shared/servertest"
 )
 
@@ -220,7 +221,7 @@ func TestE2EDiscoveryFollowsCRDs(t *testing.T) {
 	// Delete the buckets CRD: its claims are deleted first (deleted: true
 	// reaches Redis), then the informer stops.
 	ctx := context.Background()
-	if err := e.admin.Resource(crdGVR).Delete(ctx, "buckets.storage.example.org", metav1.DeleteOptions{}); err != nil {
+	if err := e.admin.Resource(kubetest.CRDResource).Delete(ctx, "buckets.storage.example.org", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 30*time.Second, "bucket informer stopped", func() bool { return len(a.Watcher.Resources()) == 1 })
@@ -229,7 +230,7 @@ func TestE2EDiscoveryFollowsCRDs(t *testing.T) {
 		return recs[key(e.ns, "b-0", bucketKind)].Deleted && recs[key(e.ns, "b-1", bucketKind)].Deleted
 	})
 	eventually(t, 30*time.Second, "CRD gone", func() bool {
-		_, err := e.admin.Resource(crdGVR).Get(ctx, "buckets.storage.example.org", metav1.GetOptions{})
+		_, err := e.admin.Resource(kubetest.CRDResource).Get(ctx, "buckets.storage.example.org", metav1.GetOptions{})
 		return apierrors.IsNotFound(err)
 	})
 
@@ -290,7 +291,7 @@ func TestE2EAgentNeedsNoCRDAccess(t *testing.T) {
 	e := newEnv(t)
 	agentClient := dynamic.NewForConfigOrDie(e.kube.RESTConfigFor(agentToken))
 	ctx := context.Background()
-	if _, err := agentClient.Resource(crdGVR).List(ctx, metav1.ListOptions{}); !apierrors.IsForbidden(err) {
+	if _, err := agentClient.Resource(kubetest.CRDResource).List(ctx, metav1.ListOptions{}); !apierrors.IsForbidden(err) {
 		t.Fatalf("agent identity may list CRDs (want Forbidden): %v", err)
 	}
 	if _, err := agentClient.Resource(pgGVR).Namespace(e.ns).Get(ctx, "x", metav1.GetOptions{}); !apierrors.IsForbidden(err) {

@@ -46,7 +46,6 @@ var (
 	pgGVR     = schema.GroupVersionResource{Group: "database.example.org", Version: "v1alpha1", Resource: "postgresqls"}
 	bucketGVR = schema.GroupVersionResource{Group: "storage.example.org", Version: "v1", Resource: "buckets"}
 	widgetGVR = schema.GroupVersionResource{Group: "other.example.org", Version: "v1", Resource: "widgets"}
-	crdGVR    = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 	nsGVR     = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
 )
 
@@ -161,7 +160,7 @@ func installCluster(t testing.TB, kube *kubetest.Cluster, admin dynamic.Interfac
 func ensureCRD(t testing.TB, kube *kubetest.Cluster, admin dynamic.Interface, c *unstructured.Unstructured) {
 	t.Helper()
 	ctx := context.Background()
-	_, err := admin.Resource(crdGVR).Create(ctx, c.DeepCopy(), metav1.CreateOptions{})
+	_, err := admin.Resource(kubetest.CRDResource).Create(ctx, c.DeepCopy(), metav1.CreateOptions{})
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatalf("create CRD %s: %v", c.GetName(), err)
 	}

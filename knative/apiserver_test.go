@@ -24,8 +24,7 @@ import (
 )
 
 var (
-	crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
-	nsGVR  = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
+	nsGVR = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
 )
 
 // apiServer is the package's kube-apiserver with Knative's CRDs installed

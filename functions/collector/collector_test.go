@@ -163,12 +163,7 @@ func TestConfigListenAddress(t *testing.T) {
 // TestListensOnLoopback runs the collector as make run does and checks
 // its one start line: the loopback address, the mode and the build.
 func TestListensOnLoopback(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	port := servertest.FreePort(t)
 	e := config.FromMap(map[string]string{"COLLECTOR_PORT": strconv.Itoa(port)})
 	cfg := ConfigFromEnv(e)
 	logs := &servertest.Buffer{}

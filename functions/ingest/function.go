@@ -66,6 +66,9 @@ type Function struct {
 	// tokenReloadFailures counts re-reads of the tokens file that kept the
 	// previous tokens.
 	tokenReloadFailures prometheus.Counter
+	// betweenPasses, when set, runs between the two passes of a paged
+	// listing: tests write records there to race the page.
+	betweenPasses func()
 }
 
 // New wires a Function from opts, filling defaults.

@@ -108,11 +108,15 @@ func (lq listQuery) matches(js string) bool {
 // Redis round trip is bounded by RequestTimeout, not the whole answer.
 //
 // With ?limit= a page holds at most limit records and, when more follow,
-// a Link rel="next" header carries the cursor of its last record. A first
-// pass finds where the page ends (and whether another follows) without
-// keeping records; the second writes the records up to there. Pages thus
-// split the (cluster, key) order into disjoint ranges: paging visits every
-// record that exists throughout exactly once.
+// a Link rel="next" header carries the cursor of its last record. The
+// header goes out before the body, so a first pass picks the page: the
+// positions of the first limit matches (and whether another follows).
+// The second writes those of them that still exist and match, skipping
+// records created or turned matching in between, which sort before the
+// cursor: a page never exceeds limit, pages split the (cluster, key)
+// order into disjoint ranges, and paging visits every record that exists
+// (and matches) throughout exactly once. The page's positions add at most
+// limit claim keys to the memory of the walk.
 func (f *Function) listRecords(w http.ResponseWriter, r *http.Request, cluster string) {
 	lq, err := parseListQuery(r.URL.Query(), cluster)
 	if err != nil {
@@ -122,42 +126,53 @@ func (f *Function) listRecords(w http.ResponseWriter, r *http.Request, cluster s
 	ctx, cancel := context.WithTimeout(r.Context(), maxListDuration)
 	defer cancel()
 	step := f.opts.RequestTimeout
-	end, next := store.Position{}, false // end: the page's last record
+	var page []store.Position // with limit: the page picked by the first pass
 	if lq.limit > 0 {
-		n := 0
+		next := false
 		err := f.opts.Store.Walk(ctx, cluster, lq.after, step, func(p store.Position, js string) bool {
 			if !lq.matches(js) {
 				return true
 			}
-			if n == lq.limit {
+			if len(page) == lq.limit {
 				next = true
 				return false
 			}
-			n++
-			end = p
+			page = append(page, p)
 			return true
 		})
 		if err != nil {
 			f.storeFailed(w, r, err)
 			return
 		}
-		if n == 0 {
+		if len(page) == 0 {
 			writeBody(w, http.StatusOK, []byte("[]\n"))
 			return
 		}
 		if next {
-			w.Header().Set("Link", nextLink(r, lq, end))
+			w.Header().Set("Link", nextLink(r, lq, page[len(page)-1]))
+		}
+		if f.betweenPasses != nil {
+			f.betweenPasses()
 		}
 	}
 	out := &arrayWriter{w: w, rc: http.NewResponseController(w)}
 	err = f.opts.Store.Walk(ctx, cluster, lq.after, step, func(p store.Position, js string) bool {
-		if lq.limit > 0 && end.Before(p) {
-			return false
+		if lq.limit > 0 {
+			for len(page) > 0 && page[0].Before(p) {
+				page = page[1:] // gone since the first pass
+			}
+			if len(page) == 0 {
+				return false // past the page's end
+			}
+			if page[0] != p {
+				return true // not in the page: created or turned matching since
+			}
+			page = page[1:]
 		}
 		if lq.matches(js) {
 			out.add(js)
 		}
-		return out.err == nil
+		return out.err == nil && (lq.limit == 0 || len(page) > 0)
 	})
 	if err == nil {
 		err = out.close()

@@ -376,3 +376,117 @@ func TestListingAbortsWhenRedisFailsMidStream(t *testing.T) {
 		t.Fatalf("code %d, log:\n%s", w.code, e.log.String())
 	}
 }
+
+// Records created, or turned matching the filter, while a page is being
+// read never push it over limit, and paging still visits every record
+// that exists (and matches) throughout exactly once. The writes run
+// between the page's two passes through the test hook, so the race is
+// deterministic.
+func TestListingPageAtMostLimitUnderWrites(t *testing.T) {
+	fl := fleet{clusters: 2, perCluster: 10}
+	claim := func(c, i int, ref, ready string) status.Record {
+		r := fl.record(t, c, i)
+		r.ClaimRef, r.Ready, r.ObservedAt = ref, ready, "2026-11-25T10:30:00Z"
+		if err := r.Normalize("", time.Date(2026, 11, 25, 11, 30, 0, 0, time.UTC)); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	tests := []struct {
+		name, path string
+		limit      int
+		writes     []status.Record // applied between the first page's passes
+		deletes    []string        // claims of c0 deleted there
+		first      string          // the first page's claims
+		all        string          // every page's claims
+	}{
+		{"created before the page's end", "/api/v1/status/c0?limit=4", 4,
+			[]status.Record{claim(0, 1, "aa/first", "True"), claim(0, 1, "ns/claim-00001-b", "True")}, nil,
+			"[c0/00000 c0/00001 c0/00002 c0/00003]",
+			"[c0/00000 c0/00001 c0/00002 c0/00003 c0/00004 c0/00005 c0/00006 c0/00007 c0/00008 c0/00009]"},
+		{"created across clusters", "/api/v1/status?limit=12", 12,
+			[]status.Record{claim(0, 1, "ns/claim-00004-b", "True"), claim(1, 1, "aa/first", "True")}, nil,
+			"[c0/00000 c0/00001 c0/00002 c0/00003 c0/00004 c0/00005 c0/00006 c0/00007 c0/00008 c0/00009 c1/00000 c1/00001]",
+			"[c0/00000 c0/00001 c0/00002 c0/00003 c0/00004 c0/00005 c0/00006 c0/00007 c0/00008 c0/00009 " +
+				"c1/00000 c1/00001 c1/00002 c1/00003 c1/00004 c1/00005 c1/00006 c1/00007 c1/00008 c1/00009]"},
+		{"deleted from the page, its end too", "/api/v1/status/c0?limit=4", 4,
+			[]status.Record{claim(0, 1, "aa/first", "True")}, []string{"ns/claim-00001", "ns/claim-00003"},
+			"[c0/00000 c0/00002]",
+			"[c0/00000 c0/00002 c0/00004 c0/00005 c0/00006 c0/00007 c0/00008 c0/00009]"},
+		{"turned matching the filter", "/api/v1/status/c0?limit=2&ready=True", 2,
+			[]status.Record{claim(0, 1, "ns/claim-00001", "True"), claim(0, 2, "ns/claim-00002", "True")}, nil,
+			"[c0/00000 c0/00003]",
+			"[c0/00000 c0/00003 c0/00006 c0/00009]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, "*="+tokenAll)
+			fl.load(t, e)
+			var once sync.Once
+			e.fn.betweenPasses = func() {
+				once.Do(func() {
+					ctx := context.Background()
+					if _, err := e.store.Apply(ctx, tt.writes[0].ReceivedAt, tt.writes); err != nil {
+						t.Error(err)
+					}
+					for _, k := range tt.deletes {
+						if err := e.store.Client().HDel(ctx, store.DefaultPrefix+":claims:c0", k).Err(); err != nil {
+							t.Error(err)
+						}
+					}
+				})
+			}
+			names := func(recs []json.RawMessage) string {
+				var out []string
+				for _, r := range recs {
+					var rec status.Record
+					if err := json.Unmarshal(r, &rec); err != nil {
+						t.Fatal(err)
+					}
+					out = append(out, rec.Cluster+"/"+strings.TrimPrefix(rec.ClaimRef, "ns/claim-"))
+				}
+				return fmt.Sprint(out)
+			}
+			code, hdr, body := e.do("GET", tt.path, tokenAll, "", "")
+			var page []json.RawMessage
+			if err := json.Unmarshal([]byte(body), &page); code != 200 || err != nil {
+				t.Fatalf("first page: %d %v %s", code, err, body)
+			}
+			if len(page) > tt.limit || names(page) != tt.first {
+				t.Errorf("first page holds %d records, at most %d allowed:\ngot  %s\nwant %s", len(page), tt.limit, names(page), tt.first)
+			}
+			link := nextLinkRE.FindStringSubmatch(hdr.Get("Link"))
+			if link == nil {
+				t.Fatalf("first page has no next link: %v", hdr)
+			}
+			rest, _ := walkPages(t, e, link[1])
+			if got := names(append(page, rest...)); got != tt.all {
+				t.Errorf("every page:\ngot  %s\nwant %s", got, tt.all)
+			}
+		})
+	}
+}
+
+// A page of the largest limit keeps only its positions between the two
+// passes, not its records: the heap stays far below the page's 10 MiB.
+func TestListingPageBoundedHeap(t *testing.T) {
+	fl := fleet{clusters: 2, perCluster: 6000}
+	e := newEnv(t, "*="+tokenAll)
+	fl.load(t, e)
+	a := newArrayHash()
+	for i := range MaxPageLimit {
+		r := fl.record(t, i/fl.perCluster, i%fl.perCluster)
+		a.add(r.AppendJSON(nil))
+	}
+	want := a.sum()
+	stop := heapPeak()
+	code, got := getDigest(t, fmt.Sprintf("%s/api/v1/status?limit=%d", e.srv.URL, MaxPageLimit), tokenAll)
+	growth := stop()
+	t.Logf("GET a page of %d records of 1 KiB: peak heap growth %.1f MiB", MaxPageLimit, float64(growth)/(1<<20))
+	if code != 200 || got != want {
+		t.Fatalf("GET = %d, digest %s, want 200 %s", code, got, want)
+	}
+	if growth > 6<<20 {
+		t.Errorf("heap grew by %.1f MiB, want under 6 MiB", float64(growth)/(1<<20))
+	}
+}

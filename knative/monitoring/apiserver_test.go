@@ -30,8 +30,7 @@ const (
 )
 
 var (
-	crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
-	nsGVR  = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
+	nsGVR = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
 	// resources maps the manifests' kinds to their CRD file and resource.
 	resources = map[string]struct {
 		file string
@@ -79,7 +78,7 @@ func TestDryRunAgainstOperatorCRDs(t *testing.T) {
 		if err := yaml.Unmarshal(b, &crd.Object); err != nil {
 			t.Fatalf("%s: %v", r.file, err)
 		}
-		if _, err := client.Resource(crdGVR).Create(ctx, crd, metav1.CreateOptions{}); err != nil {
+		if _, err := client.Resource(kubetest.CRDResource).Create(ctx, crd, metav1.CreateOptions{}); err != nil {
 			t.Fatalf("create CRD %s: %v", crd.GetName(), err)
 		}
 	}

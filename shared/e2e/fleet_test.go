@@ -32,7 +32,6 @@ const agentUser = "machinery-status-agent"
 var (
 	pgGVR     = schema.GroupVersionResource{Group: "database.example.org", Version: "v1alpha1", Resource: "postgresqls"}
 	bucketGVR = schema.GroupVersionResource{Group: "storage.example.org", Version: "v1", Resource: "buckets"}
-	crdGVR    = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 	nsGVR     = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
 	roleGVR   = schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterroles"}
 	bindGVR   = schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterrolebindings"}
@@ -93,7 +92,7 @@ func installAPI(t *testing.T, kube *kubetest.Cluster, admin dynamic.Interface, a
 	t.Helper()
 	ctx := context.Background()
 	for _, k := range claimKinds {
-		if _, err := admin.Resource(crdGVR).Create(ctx, kubetest.CRD(k.gvr, k.kind, "claim"), metav1.CreateOptions{}); err != nil {
+		if _, err := admin.Resource(kubetest.CRDResource).Create(ctx, kubetest.CRD(k.gvr, k.kind, "claim"), metav1.CreateOptions{}); err != nil {
 			t.Fatalf("create CRD %s: %v", k.gvr.Resource, err)
 		}
 	}

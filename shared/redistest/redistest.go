@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/stuttgart-things/machinery-status-collector/shared/servertest"
 )
 
 // Server is one redis-server process bound to 127.0.0.1 on a free port.
@@ -110,10 +112,7 @@ func launch(tb testing.TB, s *Server) *Server {
 	}
 	var lastErr error
 	for range 5 {
-		port, err := freePort()
-		if err != nil {
-			tb.Fatalf("find free port: %v", err)
-		}
+		port := servertest.FreePort(tb)
 		s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 		s.URL = "redis://" + s.Addr
 		if lastErr = s.start(); lastErr == nil {
@@ -213,13 +212,4 @@ func (s *Server) start() error {
 	_ = cmd.Process.Kill()
 	<-done
 	return fmt.Errorf("redis-server did not listen on %s within 10s", s.Addr)
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
