@@ -3,6 +3,7 @@ package reconcile
 import (
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -85,5 +86,23 @@ func TestContainerMemory(t *testing.T) {
 		if got := containerMemory(tt.files); got != tt.want {
 			t.Errorf("containerMemory(%v) = %d, want %d", tt.files, got, tt.want)
 		}
+	}
+}
+
+// TestSetMemoryLimit: the limit reaches the runtime, "off" leaves the
+// runtime's own, and an unset variable defers to GOMEMLIMIT.
+func TestSetMemoryLimit(t *testing.T) {
+	prev := debug.SetMemoryLimit(-1)
+	t.Cleanup(func() { debug.SetMemoryLimit(prev) })
+	if got := setMemoryLimit(64 << 20); got != 64<<20 || debug.SetMemoryLimit(-1) != 64<<20 {
+		t.Fatalf("set %d, runtime has %d", got, debug.SetMemoryLimit(-1))
+	}
+	debug.SetMemoryLimit(prev)
+	if got := setMemoryLimit(0); got != 0 || debug.SetMemoryLimit(-1) != prev {
+		t.Fatalf("off set %d, runtime has %d", got, debug.SetMemoryLimit(-1))
+	}
+	t.Setenv("GOMEMLIMIT", "1GiB")
+	if got := setMemoryLimit(-1); got != 0 || debug.SetMemoryLimit(-1) != prev {
+		t.Fatalf("with GOMEMLIMIT set %d, runtime has %d", got, debug.SetMemoryLimit(-1))
 	}
 }
