@@ -44,7 +44,7 @@ func ConfigFromEnv(e *config.Env) Config {
 	for name, def := range publish.EnvDefaults {
 		e.Declare(name, def)
 	}
-	e.Declare("RECONCILE_MEMORY_LIMIT", "128Mi, or 3/4 of a smaller container limit")
+	e.Declare("RECONCILE_MEMORY_LIMIT", "96Mi, or 3/4 of a smaller container limit")
 	memLimit, err := parseMemoryLimit(e.Get("RECONCILE_MEMORY_LIMIT"))
 	if err != nil {
 		e.Fail("RECONCILE_MEMORY_LIMIT", "%v", err)

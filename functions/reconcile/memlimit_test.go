@@ -41,7 +41,7 @@ func TestParseMemoryLimit(t *testing.T) {
 	}
 }
 
-// TestMemoryLimit: the configured limit wins; by default 128 MiB, or
+// TestMemoryLimit: the configured limit wins; by default 96 MiB, or
 // three quarters of a smaller container limit (never below 32 MiB).
 func TestMemoryLimit(t *testing.T) {
 	for _, tt := range []struct {
@@ -50,6 +50,7 @@ func TestMemoryLimit(t *testing.T) {
 		{-1, 0, DefaultMemoryLimit},
 		{-1, 512 << 20, DefaultMemoryLimit},
 		{-1, 128 << 20, 96 << 20},
+		{-1, 64 << 20, 48 << 20},
 		{-1, 16 << 20, 32 << 20},
 		{0, 128 << 20, 0},
 		{300 << 20, 128 << 20, 300 << 20},
