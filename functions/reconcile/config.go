@@ -29,6 +29,9 @@ type Config struct {
 	// off). functions-framework serves only the function itself, so
 	// Prometheus scrapes this second port on the pod.
 	MetricsPort int
+	// MemoryLimit is RECONCILE_MEMORY_LIMIT in bytes: -1 derive the
+	// default (memlimit.go), 0 off.
+	MemoryLimit int64
 }
 
 // --help lists what ConfigFromEnv reads.
@@ -41,7 +44,13 @@ func ConfigFromEnv(e *config.Env) Config {
 	for name, def := range publish.EnvDefaults {
 		e.Declare(name, def)
 	}
+	e.Declare("RECONCILE_MEMORY_LIMIT", "96Mi, or 3/4 of a smaller container limit")
+	memLimit, err := parseMemoryLimit(e.Get("RECONCILE_MEMORY_LIMIT"))
+	if err != nil {
+		e.Fail("RECONCILE_MEMORY_LIMIT", "%v", err)
+	}
 	return Config{
+		MemoryLimit: memLimit,
 		RedisURL:    e.Get("REDIS_URL"),
 		KeyPrefix:   e.String("REDIS_KEY_PREFIX", store.DefaultPrefix),
 		Publish:     pc,

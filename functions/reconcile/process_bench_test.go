@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -68,7 +69,8 @@ func fleet(dir string, n int, sharded bool) ([]string, []status.Record, error) {
 // processRun is one measured child process.
 type processRun struct {
 	wall   time.Duration
-	maxRSS int64 // bytes
+	cpu    time.Duration // user + system
+	maxRSS int64         // bytes
 	stdout []byte
 }
 
@@ -84,7 +86,7 @@ func measure(cmd *exec.Cmd) (processRun, error) {
 	}
 	out.Close()
 	defer os.Remove(out.Name())
-	timed := exec.Command("/usr/bin/time", append([]string{"-f", "%M", "-o", out.Name(), cmd.Path}, cmd.Args[1:]...)...)
+	timed := exec.Command("/usr/bin/time", append([]string{"-f", "%U %S %M", "-o", out.Name(), cmd.Path}, cmd.Args[1:]...)...)
 	timed.Env = cmd.Env
 	var stdout, stderr bytes.Buffer
 	timed.Stdout, timed.Stderr = &stdout, &stderr
@@ -99,13 +101,17 @@ func measure(cmd *exec.Cmd) (processRun, error) {
 		return r, err
 	}
 	f := strings.Fields(string(b))
-	if len(f) == 0 {
+	if len(f) < 3 {
 		return r, fmt.Errorf("/usr/bin/time wrote %q", b)
 	}
-	kib, err := strconv.ParseInt(f[len(f)-1], 10, 64)
-	if err != nil {
+	f = f[len(f)-3:] // after any line GNU time adds (a signal, an exit status)
+	user, uerr := strconv.ParseFloat(f[0], 64)
+	sys, serr := strconv.ParseFloat(f[1], 64)
+	kib, err := strconv.ParseInt(f[2], 10, 64)
+	if err = errors.Join(uerr, serr, err); err != nil {
 		return r, fmt.Errorf("/usr/bin/time wrote %q: %w", b, err)
 	}
+	r.cpu = time.Duration((user + sys) * float64(time.Second))
 	r.maxRSS = kib * 1024
 	return r, nil
 }
@@ -121,7 +127,8 @@ func tailOf(s string) string {
 // a CronJob runs it: a real redis-server holding every claim's record
 // (seed layout, 100 clusters, a tenth changed), the local publisher, a
 // changed run with no memory of a previous publish (every file read).
-// It reports wall time and peak RSS (GNU time), per claim, beside a process
+// It reports wall time, CPU time (user + system: on a shared machine the
+// steadier figure) and peak RSS (GNU time), per claim, beside a process
 // that only parses the same files with yaml.v3 (the floor), and the
 // GitHub calls of the same run against the fake GitHub. claims=1000000
 // is sharded, one file per cluster ({cluster} template); it runs only
@@ -205,6 +212,8 @@ func benchOnce(b *testing.B, bin string, n int, sharded bool) {
 	calls := githubCalls(b, bin, env, files, sharded)
 
 	b.ReportMetric(once.wall.Seconds(), "wall-s")
+	b.ReportMetric(once.cpu.Seconds(), "cpu-s")
+	b.ReportMetric(floor.cpu.Seconds(), "floor-cpu-s")
 	b.ReportMetric(float64(once.maxRSS)/(1<<20), "peak-RSS-MiB")
 	b.ReportMetric(float64(once.wall.Nanoseconds())/float64(n), "wall-ns/claim")
 	b.ReportMetric(float64(once.maxRSS)/float64(n), "RSS-B/claim")

@@ -262,14 +262,23 @@ func (f *Function) publish(ctx context.Context, state savedState, res *Result) (
 
 // readRecords reads every record, one cluster at a time, so the store's
 // raw answer for only one cluster is held beside the decoded records.
+// The clusters' counts size the slice up front: grown by appending, a
+// 100k fleet's records would be copied several times and the last copy
+// would hold up to twice their size.
 func (f *Function) readRecords(ctx context.Context) ([]status.Record, error) {
-	clusters, err := f.opts.Store.Clusters(ctx)
+	sums, err := f.opts.Store.Summaries(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var all []status.Record
-	for _, c := range clusters {
-		recs, err := f.opts.Store.ClusterRecords(ctx, c)
+	var total int64
+	for _, s := range sums {
+		total += s.Ready + s.NotReady + s.Deleted
+	}
+	// The counts are a hint (kept by the write script); a wrong one only
+	// costs an append's growth, never a record.
+	all := make([]status.Record, 0, min(max(total, 0), maxRecordsHint))
+	for _, s := range sums {
+		recs, err := f.opts.Store.ClusterRecords(ctx, s.Cluster)
 		if err != nil {
 			return nil, err
 		}
@@ -277,6 +286,9 @@ func (f *Function) readRecords(ctx context.Context) ([]status.Record, error) {
 	}
 	return all, nil
 }
+
+// maxRecordsHint caps the preallocation a corrupt count could ask for.
+const maxRecordsHint = 10_000_000
 
 func (f *Function) loadState(ctx context.Context) (savedState, error) {
 	var s savedState

@@ -56,6 +56,9 @@ func Default() (*Function, error) {
 			return
 		}
 		defaultProc = p
+		if n := setMemoryLimit(p.Config.MemoryLimit); n > 0 {
+			p.Log.Debug("reconcile: soft memory limit", "bytes", n)
+		}
 		defaultFn, defaultErr = FromConfig(p.Config, p.Store, p.Log, prometheus.DefaultRegisterer)
 		if defaultErr == nil && p.Config.MetricsPort != 0 {
 			go serveMetrics(p.Config.MetricsPort, p.HTTP, p.Log)

@@ -23,7 +23,8 @@ ok  	github.com/stuttgart-things/machinery-status-collector/functions/ingest	40.
 
 const registryOut = `BenchmarkApply/claims=1000-2         	     500	   2400000 ns/op	  60.00 MB/s	  800000 B/op	    9000 allocs/op	      2400 ns/claim
 BenchmarkApply/claims=10000-2        	      50	  25000000 ns/op	  58.00 MB/s	 8000000 B/op	   90000 allocs/op	      2500 ns/claim
-BenchmarkApply/claims=100000-2       	       4	 270000000 ns/op	  55.00 MB/s	80000000 B/op	  900000 allocs/op	      2700 ns/claim
+BenchmarkApply/claims=100000-2       	       4	 270000000 ns/op	  55.00 MB/s	80000000 B/op	  900000 allocs/op	      2700 ns/claim	        81.20 peak-MiB
+BenchmarkApplyWhole/claims=100000-2  	       2	 600000000 ns/op	  24.00 MB/s	360000000 B/op	 2000000 allocs/op	      6000 ns/claim	       304.0 peak-MiB
 BenchmarkParseOnly/claims=1000-2     	    1000	   1200000 ns/op	  500000 B/op	    7000 allocs/op	      1200 ns/claim
 BenchmarkParseOnly/claims=10000-2    	     100	  12000000 ns/op	 5000000 B/op	   70000 allocs/op	      1200 ns/claim
 BenchmarkParseOnly/claims=100000-2   	      10	 120000000 ns/op	50000000 B/op	  700000 allocs/op	      1200 ns/claim
@@ -34,6 +35,7 @@ BenchmarkReconcile/claims=10000-2   	      10	  90000000 ns/op	         6.000 ca
 `
 
 const processOut = `BenchmarkOnceProcess/claims=100000-2       	       1	8663079556 ns/op	      6121 RSS-B/claim	       262.3 floor-RSS-MiB	         3.531 floor-wall-s	         7.000 github-calls	       583.7 peak-RSS-MiB	        14.58 registry-MiB	     86614 wall-ns/claim	         8.661 wall-s
+BenchmarkOnceProcess/claims=10000-2        	       1	 455876847 ns/op	      4538 RSS-B/claim	        43.48 floor-RSS-MiB	         0.3134 floor-wall-s	         7.000 github-calls	        43.28 peak-RSS-MiB	         1.459 registry-MiB	     44852 wall-ns/claim	         0.4485 wall-s	0.52 cpu-s	0.31 floor-cpu-s
 BenchmarkApplyHeap-2   	       1	7860402882 ns/op	       384.0 bound-MiB	       303.6 peak-heap-MiB
 `
 
@@ -46,7 +48,7 @@ func TestParse(t *testing.T) {
 	if r.Name != "BenchmarkBatchPost" || r.N != 480 || r.Metrics["statuses/s"] != 67567 || r.Metrics["hset-P32/s"] != 812345 || r.Metrics["allocs/op"] != 3012 {
 		t.Fatalf("batch result: %+v", r)
 	}
-	if rs := parse(registryOut); len(rs) != 6 || rs[2].Name != "BenchmarkApply/claims=100000" || rs[2].Metrics["ns/claim"] != 2700 {
+	if rs := parse(registryOut); len(rs) != 7 || rs[2].Name != "BenchmarkApply/claims=100000" || rs[2].Metrics["ns/claim"] != 2700 {
 		t.Fatalf("registry results: %+v", rs)
 	}
 }
@@ -73,13 +75,15 @@ func TestRender(t *testing.T) {
 		"| floor: bare net/http, body read, 201 | as above | 112,163 | 152,091 (unpipelined) | 0.738 |",
 		"| `POST /api/v1/statuses` | 500 statuses per request, 8 clients | 67,567 | 812,345 (`-P 32`) | 0.0832 |",
 		"| floor: `Store.Apply` of the same records | as above | not measured |",
-		"| 100,000 | 270 | 2,700 | 55 | 80,000,000 | 900,000 | 120 | 2.25 |",
+		"| 100,000 | 270 | 2,700 | 55 | 80,000,000 | 900,000 | 81.2 | 304 | 120 | 2.25 |",
+		"| 10,000 | 25 | 2,500 | 58 | 8,000,000 | 90,000 | 0 | – | 12 | 2.08 |",
 		"Scaling: ns/claim at 100,000 claims is 1.12× that at 1,000",
 		"| 10,000 | 6 / 7 | 1 | 90 |",
 		"**Failed:** go test ./agent/: exit 1",
 		"kubetest: missing kube-apiserver",
 		"BenchmarkReconcile/claims=10-2      \t      10",
-		"| 100,000 | 14.6 | 8.66 | 584 | 86.6 | 6,121 | 3.53 | 262 | 7 |",
+		"| 100,000 | 14.6 | 8.66 | – | 584 | 86.6 | 6,121 | 3.53 | – | 262 | 7 |",
+		"| 10,000 | 1.46 | 0.449 | 0.52 | 43.3 | 44.9 | 4,538 | 0.313 | 0.31 | 43.5 | 7 |",
 		"| 1,000,000 | not measured |",
 		"Peak heap of one 100k-claim apply above its input: 304 MiB (the benchmark fails above 384 MiB).",
 	} {

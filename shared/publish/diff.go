@@ -37,10 +37,15 @@ func unifiedDiff(aName, bName string, a, b []byte, n int) string {
 	if bytes.Equal(a, b) {
 		return ""
 	}
-	ops := diffLines(splitLines(a), splitLines(b), nil)
+	return diffText(aName, bName, diffLines(splitLines(a), splitLines(b), nil), n, 0, 0)
+}
+
+// diffText writes ops as a unified diff with n lines of context, the
+// first op being line aLine+1 of a and bLine+1 of b.
+func diffText(aName, bName string, ops []op, n, aLine, bLine int) string {
 	var out strings.Builder
 	fmt.Fprintf(&out, "--- %s\n+++ %s\n", aName, bName)
-	aLine, bLine, done := 0, 0, 0 // lines of a and b before ops[done]
+	done := 0 // aLine and bLine count the lines of a and b before ops[done]
 	for _, h := range hunks(ops, n) {
 		for _, o := range ops[done:h[0]] {
 			aLine, bLine = aLine+o.aLines(), bLine+o.bLines()

@@ -288,7 +288,7 @@ func (l *Local) writeProposal(c Change) (bool, error) {
 	if c.Base != nil {
 		name := filepath.ToSlash(l.rel(c.Path))
 		l.log.Info("local proposal diff", "file", dst,
-			"diff", clipLines(unifiedDiff("a/"+name, "b/"+name, c.Base, c.Content, 3), maxLoggedDiffLines))
+			"diff", clipLines(windowDiff("a/"+name, "b/"+name, c.Base, c.Content, 3, diffWindow), maxLoggedDiffLines))
 	}
 	return true, nil
 }
