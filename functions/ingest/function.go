@@ -66,6 +66,8 @@ type Function struct {
 	// tokenReloadFailures counts re-reads of the tokens file that kept the
 	// previous tokens.
 	tokenReloadFailures prometheus.Counter
+	// pages holds the last answers of GET /api/v1/claims.
+	pages pageCache
 }
 
 // New wires a Function from opts, filling defaults.
