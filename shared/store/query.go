@@ -96,8 +96,9 @@ func Since(r *status.Record) time.Time {
 // at most, candidates to collect at most, state letter or "", "#kind" or
 // "", lower-case ASCII text or "", "1" to return values, loHdr, hiHdr,
 // loDate, hiDate. Reply: next cursor, matches found (before the since
-// bounds), matches dropped as older than lo, then per candidate field, header time (20 digits),
-// lastTransitionTime or "", and its value when asked for. The state
+// bounds), matches dropped as older than lo, then per candidate its field
+// and value when values are asked for (the bounds are ignored then), else
+// its field, header time (20 digits) and lastTransitionTime or "". The state
 // letter is byte 72 of the value's header (encodeValue); the text is
 // searched in the value after the header, lower-cased.
 var queryScript = newScript(`
@@ -119,26 +120,31 @@ repeat
       and (kind == '' or sub(f, -#kind) == kind)
       and (text == '' or find(lower(sub(v, 74)), text, 1, true)) then
       matched = matched + 1
-      local hdr, ltt = sub(v, 1, 20), ''
-      local _, e = find(v, key, 74, true)
-      if e then ltt = sub(v, e + 1, (find(v, '"', e + 1, true) or 0) - 1) end
-      local t, lo, hi = hdr, loH, hiH
-      if ltt ~= '' then
-        local d, frac = match(ltt, '^(%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%d)%.?(%d*)Z$')
-        if d and #frac <= 9 then
-          t, lo, hi = d .. frac .. rep('0', 9 - #frac), loD, hiD
-        else
-          lo, hi = '', ''
-        end
-      end
-      if (lo == '' or t >= lo) and (hi == '' or t <= hi) then
+      if values then
         out[#out + 1] = f
-        out[#out + 1] = hdr
-        out[#out + 1] = ltt
-        if values then out[#out + 1] = v end
+        out[#out + 1] = v
         held = held + 1
-      elseif lo ~= '' and t < lo then
-        below = below + 1
+      else
+        local hdr, ltt = sub(v, 1, 20), ''
+        local _, e = find(v, key, 74, true)
+        if e then ltt = sub(v, e + 1, (find(v, '"', e + 1, true) or 0) - 1) end
+        local t, lo, hi = hdr, loH, hiH
+        if ltt ~= '' then
+          local d, frac = match(ltt, '^(%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%d)%.?(%d*)Z$')
+          if d and #frac <= 9 then
+            t, lo, hi = d .. frac .. rep('0', 9 - #frac), loD, hiD
+          else
+            lo, hi = '', ''
+          end
+        end
+        if (lo == '' or t >= lo) and (hi == '' or t <= hi) then
+          out[#out + 1] = f
+          out[#out + 1] = hdr
+          out[#out + 1] = ltt
+          held = held + 1
+        elseif lo ~= '' and t < lo then
+          below = below + 1
+        end
       end
     end
   end
@@ -360,10 +366,7 @@ func (s *Store) scanCluster(ctx context.Context, c string, m *matcher, bounds fu
 		}
 		var out []entry
 		for _, cd := range cands {
-			since, err := sinceFrom(cd.header, cd.ltt)
-			if err != nil {
-				return fmt.Errorf("decode record %s of cluster %s: %w", cd.field, c, err)
-			}
+			var since int64
 			if values {
 				r, err := decodeValue(cd.value)
 				if err != nil {
@@ -373,6 +376,9 @@ func (s *Store) scanCluster(ctx context.Context, c string, m *matcher, bounds fu
 					continue
 				}
 				matched++
+				since = Since(&r).UnixNano()
+			} else if since, err = sinceFrom(cd.header, cd.ltt); err != nil {
+				return fmt.Errorf("decode record %s of cluster %s: %w", cd.field, c, err)
 			}
 			out = append(out, entry{pos: position{since: since, cluster: c, key: cd.field}, value: cd.value})
 		}
@@ -387,11 +393,11 @@ func (s *Store) scanCluster(ctx context.Context, c string, m *matcher, bounds fu
 type candidate struct{ field, header, ltt, value string }
 
 // parseScanReply splits queryScript's reply into the next cursor, the
-// matches counted, those dropped as too old and the candidates (with values when asked for).
+// matches counted, those dropped as too old and the candidates.
 func parseScanReply(reply []any, values bool) (next string, matched, below int, cands []candidate, err error) {
 	per := 3
 	if values {
-		per = 4
+		per = 2
 	}
 	if len(reply) < 3 || (len(reply)-3)%per != 0 {
 		return "", 0, 0, nil, fmt.Errorf("unexpected scan reply of %d values", len(reply))
@@ -402,9 +408,11 @@ func parseScanReply(reply []any, values bool) (next string, matched, below int, 
 	str := func(v any) string { s, _ := v.(string); return s }
 	cands = make([]candidate, 0, (len(reply)-3)/per)
 	for i := 3; i < len(reply); i += per {
-		cd := candidate{field: str(reply[i]), header: str(reply[i+1]), ltt: str(reply[i+2])}
+		cd := candidate{field: str(reply[i])}
 		if values {
-			cd.value = str(reply[i+3])
+			cd.value = str(reply[i+1])
+		} else {
+			cd.header, cd.ltt = str(reply[i+1]), str(reply[i+2])
 		}
 		cands = append(cands, cd)
 	}

@@ -57,6 +57,7 @@ func BenchmarkQuery100k(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			s.rdb.ConfigResetStat(context.Background())
+			out0 := redisStat(b, s, "stats", "total_net_output_bytes")
 			for b.Loop() {
 				p, err := s.Query(context.Background(), bc.q)
 				if err != nil || p.Total != 10_000 || len(p.Items) != 50 {
@@ -64,6 +65,7 @@ func BenchmarkQuery100k(b *testing.B) {
 				}
 			}
 			b.ReportMetric(redisMillis(b, s)/float64(b.N), "redis-ms/op")
+			b.ReportMetric(float64(redisStat(b, s, "stats", "total_net_output_bytes")-out0)/1024/float64(b.N), "redis-KB/op")
 		})
 	}
 }
@@ -84,4 +86,20 @@ func redisMillis(b *testing.B, s *Store) float64 {
 		}
 	}
 	return total / 1000
+}
+
+// redisStat is one number of Redis's INFO section.
+func redisStat(b *testing.B, s *Store, section, name string) int64 {
+	info, err := s.rdb.Info(context.Background(), section).Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(line, name+":"); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	b.Fatalf("INFO %s has no %s", section, name)
+	return 0
 }
