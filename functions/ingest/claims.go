@@ -55,7 +55,7 @@ func (f *Function) getClaims(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), f.opts.RequestTimeout)
 	defer cancel()
-	page, err := f.opts.Store.Query(ctx, q)
+	body, err := f.claimsPage(ctx, q)
 	if errors.Is(err, store.ErrBadCursor) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
@@ -64,7 +64,29 @@ func (f *Function) getClaims(w http.ResponseWriter, r *http.Request) {
 		f.storeFailed(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, claimsBody{Items: page.Items, Total: page.Total, Next: page.Next})
+	writeJSON(w, http.StatusOK, body)
+}
+
+// claimsPage answers q from the page cache when the store's generation has
+// not moved since the answer was read, else with a query. The generation
+// is read before the query, so a write during the query leaves a key that
+// the next request no longer asks for.
+func (f *Function) claimsPage(ctx context.Context, q store.Query) (claimsBody, error) {
+	gen, _, err := f.opts.Store.Generations(ctx)
+	if err != nil {
+		return claimsBody{}, err
+	}
+	key := pageKey{q: q, gen: gen}
+	if body, ok := f.pages.get(key, f.opts.Now()); ok {
+		return body, nil
+	}
+	page, err := f.opts.Store.Query(ctx, q)
+	if err != nil {
+		return claimsBody{}, err
+	}
+	body := claimsBody{Items: page.Items, Total: page.Total, Next: page.Next}
+	f.pages.put(key, body, f.opts.Now())
+	return body, nil
 }
 
 // parseClaimsQuery reads and checks the parameters of GET /api/v1/claims;

@@ -69,6 +69,8 @@ type Function struct {
 	// betweenPasses, when set, runs between the two passes of a paged
 	// listing: tests write records there to race the page.
 	betweenPasses func()
+	// pages holds the last answers of GET /api/v1/claims.
+	pages pageCache
 }
 
 // New wires a Function from opts, filling defaults.

@@ -243,11 +243,13 @@ func TestStatusPageInBrowser(t *testing.T) {
 	p.waitJS("first rows", `document.querySelectorAll('#claims tbody tr[data-key]').length > 0`, 30*time.Second)
 	firstRows := time.Since(t0)
 	bytes := eval[float64](p, `performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource')).reduce((n, e) => n + e.transferSize, 0)`)
-	t.Logf("page load %v, first rows after %v, %.0f bytes transferred", loaded.Round(time.Millisecond), firstRows.Round(time.Millisecond), bytes)
-	// The page itself (HTML, CSS, JavaScript) loads in about 0.2 s here;
-	// its rows wait for one pass over the 100,000 claims in Redis, 1.2 to
-	// 4 s on this shared 2-core machine under load. Both are bounded
-	// loosely, so that a busy CI machine does not fail the test.
+	claims := eval[[]float64](p, `(e => [e.duration, e.transferSize])(performance.getEntriesByType('resource').find(e => e.name.includes('/api/v1/claims')))`)
+	t.Logf("page load %v, first rows after %v, %.0f bytes transferred; the first claims request took %.0f ms for %.0f bytes", loaded.Round(time.Millisecond), firstRows.Round(time.Millisecond), bytes, claims[0], claims[1])
+	// The page itself (HTML, CSS, JavaScript) loads in 0.2-0.6 s here;
+	// its rows wait for one pass over the 100,000 claims in Redis: first
+	// rows after 0.65-1.1 s with -race on this shared 2-core machine at a
+	// load average of 6. Both are bounded loosely, so that a busy CI
+	// machine does not fail the test.
 	if loaded > 3*time.Second || firstRows > 15*time.Second {
 		t.Errorf("page loaded after %v, first rows after %v: want under 3 s and 15 s", loaded, firstRows)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -81,17 +82,33 @@ func Since(r *status.Record) time.Time {
 // relies on them; its text check is a prefilter (plain ASCII only, see
 // plainASCII) that Query repeats exactly on the decoded record.
 //
+// Without values (no text filter) it also drops the matches whose since
+// lies outside [lo, hi] (the page's current last entry and the cursor),
+// and returns each candidate's field, header time and lastTransitionTime
+// instead of its value: a reply is a few KB, and only the page's records
+// are ever read whole (see Query). Since is compared as a string: the
+// header's 20 time digits against loHdr/hiHdr, a lastTransitionTime (UTC,
+// as status.Record.Normalize stores it) as its first 19 bytes and its
+// fraction padded to 9 digits against loDate/hiDate (see sinceBounds); one
+// in another form is always a candidate. An empty bound is no bound.
+//
 // KEYS: claims hash. ARGV: cursor, COUNT of each step, entries to scan
-// at most, matches to collect at most, state letter or "", "#kind" or "",
-// lower-case ASCII text or "". Reply: next cursor, then field/value
-// pairs. The state letter is byte 72 of the value's header (encodeValue);
-// the text is searched in the value after the header, lower-cased.
+// at most, candidates to collect at most, state letter or "", "#kind" or
+// "", lower-case ASCII text or "", "1" to return values, loHdr, hiHdr,
+// loDate, hiDate. Reply: next cursor, matches found (before the since
+// bounds), matches dropped as older than lo, then per candidate its field
+// and value when values are asked for (the bounds are ignored then), else
+// its field, header time (20 digits) and lastTransitionTime or "". The state
+// letter is byte 72 of the value's header (encodeValue); the text is
+// searched in the value after the header, lower-cased.
 var queryScript = newScript(`
 local cursor, count, budget, most = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
-local state, kind, text = ARGV[5], ARGV[6], ARGV[7]
-local sub, lower, find, byte = string.sub, string.lower, string.find, string.byte
+local state, kind, text, values = ARGV[5], ARGV[6], ARGV[7], ARGV[8] == '1'
+local loH, hiH, loD, hiD = ARGV[9], ARGV[10], ARGV[11], ARGV[12]
+local sub, lower, find, byte, match, rep = string.sub, string.lower, string.find, string.byte, string.match, string.rep
 local letter = byte(state) -- nil for any state
-local out, scanned = {''}, 0
+local key = ',"lastTransitionTime":"'
+local out, scanned, matched, below, held = {'', 0, 0}, 0, 0, 0, 0
 repeat
   local r = redis.call('HSCAN', KEYS[1], cursor, 'COUNT', count)
   cursor = r[1]
@@ -102,21 +119,49 @@ repeat
     if (not letter or byte(v, 72) == letter)
       and (kind == '' or sub(f, -#kind) == kind)
       and (text == '' or find(lower(sub(v, 74)), text, 1, true)) then
-      out[#out + 1] = f
-      out[#out + 1] = v
+      matched = matched + 1
+      if values then
+        out[#out + 1] = f
+        out[#out + 1] = v
+        held = held + 1
+      else
+        local hdr, ltt = sub(v, 1, 20), ''
+        local _, e = find(v, key, 74, true)
+        if e then ltt = sub(v, e + 1, (find(v, '"', e + 1, true) or 0) - 1) end
+        local t, lo, hi = hdr, loH, hiH
+        if ltt ~= '' then
+          local d, frac = match(ltt, '^(%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%d)%.?(%d*)Z$')
+          if d and #frac <= 9 then
+            t, lo, hi = d .. frac .. rep('0', 9 - #frac), loD, hiD
+          else
+            lo, hi = '', ''
+          end
+        end
+        if (lo == '' or t >= lo) and (hi == '' or t <= hi) then
+          out[#out + 1] = f
+          out[#out + 1] = hdr
+          out[#out + 1] = ltt
+          held = held + 1
+        elseif lo ~= '' and t < lo then
+          below = below + 1
+        end
+      end
     end
   end
-until cursor == '0' or scanned >= budget or #out > 2 * most
-out[1] = cursor
+until cursor == '0' or scanned >= budget or held >= most
+out[1], out[2], out[3] = cursor, matched, below
 return out
 `)
 
 // Query returns one page of the records matching q, newest Since first,
 // then by cluster and key. It scans the clusters' hashes (queryWorkers at
-// a time) in queryScript calls and keeps only the best q.Limit records in
-// a heap, so its memory is bounded by q.Limit records plus queryWorkers
+// a time) in queryScript calls and keeps only the best q.Limit positions
+// in a heap, so its memory is bounded by q.Limit records plus queryWorkers
 // replies, whatever the fleet's size; its time grows with the fleet (one
-// pass per page).
+// pass per page). Without a text filter, the script returns only
+// positions that may still make the page, and the page's values are read
+// at the end with one HMGET per cluster: a record that changed in between
+// shows its newer value, and one that no longer matches is left out.
 func (s *Store) Query(ctx context.Context, q Query) (Page, error) {
 	if q.Limit < 1 || q.Limit > MaxQueryLimit {
 		return Page{}, fmt.Errorf("limit %d must be between 1 and %d", q.Limit, MaxQueryLimit)
@@ -145,6 +190,21 @@ func (s *Store) Query(ctx context.Context, q Query) (Page, error) {
 		wg    sync.WaitGroup
 		work  = make(chan string)
 	)
+	// bounds is the since range a record must fall in to make the page:
+	// at or before the cursor, at or after the page's last entry.
+	bounds := func() sinceRange {
+		mu.Lock()
+		defer mu.Unlock()
+		r := sinceRange{hi: none}
+		if after != nil {
+			r.hi = after.since
+		}
+		r.lo = none
+		if len(top.h) == top.k {
+			r.lo = top.h[0].pos.since
+		}
+		return r
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	for range min(queryWorkers, len(clusters)) {
@@ -152,12 +212,15 @@ func (s *Store) Query(ctx context.Context, q Query) (Page, error) {
 		go func() {
 			defer wg.Done()
 			for c := range work {
-				err := s.scanCluster(ctx, c, &m, func(p position, value string) {
+				err := s.scanCluster(ctx, c, &m, bounds, func(matched int, dropped bool, found []entry) {
 					mu.Lock()
 					defer mu.Unlock()
-					page.Total++
-					if after == nil || after.before(p) {
-						top.offer(entry{pos: p, value: value})
+					page.Total += matched
+					top.more = top.more || dropped
+					for _, e := range found {
+						if after == nil || after.before(e.pos) {
+							top.offer(e)
+						}
 					}
 				})
 				if err != nil {
@@ -183,13 +246,22 @@ func (s *Store) Query(ctx context.Context, q Query) (Page, error) {
 		return Page{}, first
 	}
 	entries, more := top.sorted()
-	page.Items = make([]status.Record, len(entries))
+	if err := s.fillValues(ctx, entries); err != nil {
+		return Page{}, err
+	}
+	page.Items = make([]status.Record, 0, len(entries))
 	for i := range entries {
+		if entries[i].value == "" {
+			continue // gone since the scan
+		}
 		r, err := decodeValue(entries[i].value)
 		if err != nil {
 			return Page{}, fmt.Errorf("decode record %s of cluster %s: %w", entries[i].pos.key, entries[i].pos.cluster, err)
 		}
-		page.Items[i] = r
+		if m.q.State != 0 && r.State() != m.q.State {
+			continue // changed since the scan
+		}
+		page.Items = append(page.Items, r)
 	}
 	if more {
 		page.Next = entries[len(entries)-1].pos.encode()
@@ -197,46 +269,154 @@ func (s *Store) Query(ctx context.Context, q Query) (Page, error) {
 	return page, nil
 }
 
+// fillValues reads the values of the entries the scan returned without
+// one, with one HMGET per cluster in a pipeline; a missing field leaves
+// the value "".
+func (s *Store) fillValues(ctx context.Context, entries []entry) error {
+	byCluster := map[string][]int{}
+	for i := range entries {
+		if entries[i].value == "" {
+			c := entries[i].pos.cluster
+			byCluster[c] = append(byCluster[c], i)
+		}
+	}
+	if len(byCluster) == 0 {
+		return nil
+	}
+	cmds := map[string]*redis.SliceCmd{}
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for c, idx := range byCluster {
+			fields := make([]string, len(idx))
+			for j, i := range idx {
+				fields[j] = entries[i].pos.key
+			}
+			cmds[c] = p.HMGet(ctx, s.k.claims(c), fields...)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read the page's records: %w", err)
+	}
+	for c, idx := range byCluster {
+		for j, v := range cmds[c].Val() {
+			entries[idx[j]].value, _ = v.(string)
+		}
+	}
+	return nil
+}
+
+// none marks a missing since bound.
+const none = math.MinInt64
+
+// sinceRange is the since range a record must fall in to make a page;
+// none for a missing bound.
+type sinceRange struct{ lo, hi int64 }
+
+// args are queryScript's bounds: loHdr, hiHdr, loDate, hiDate. A bound
+// the script's string forms cannot hold exactly is dropped: the script
+// then returns more candidates, never fewer.
+func (r sinceRange) args() [4]string {
+	hdr := func(ns int64) string {
+		if ns == none || ns < 0 || ns/1e9 > 99_999_999_999 {
+			return ""
+		}
+		return fmt.Sprintf("%011d%09d", ns/1e9, ns%1e9)
+	}
+	date := func(ns int64) string {
+		if ns == none {
+			return ""
+		}
+		t := time.Unix(0, ns).UTC()
+		if t.Year() < 0 || t.Year() > 9999 {
+			return ""
+		}
+		return t.Format("2006-01-02T15:04:05") + fmt.Sprintf("%09d", t.Nanosecond())
+	}
+	return [4]string{hdr(r.lo), hdr(r.hi), date(r.lo), date(r.hi)}
+}
+
 // scanCluster runs queryScript over one cluster's claims and calls found
-// for every record that matches m.
-func (s *Store) scanCluster(ctx context.Context, c string, m *matcher, found func(position, string)) error {
+// with the matches of each call and the entries that match m and may make
+// the page (within bounds() at the call), and whether the script dropped
+// a match as older than the page's last entry; an entry's value is "" when the
+// script did not return it.
+func (s *Store) scanCluster(ctx context.Context, c string, m *matcher, bounds func() sinceRange, found func(int, bool, []entry)) error {
 	cursor := "0"
+	values := m.text != ""
 	for {
-		reply, err := queryScript.Run(ctx, s.rdb, []string{s.k.claims(c)}, cursor, scanChunk, scanBudget, scanMatches, m.state, m.kindSuffix, m.prefilter).Slice()
+		b := [4]string{}
+		if !values { // with a text filter Go counts the matches, so it sees them all
+			b = bounds().args()
+		}
+		flag := ""
+		if values {
+			flag = "1"
+		}
+		reply, err := queryScript.Run(ctx, s.rdb, []string{s.k.claims(c)}, cursor, scanChunk, scanBudget, scanMatches,
+			m.state, m.kindSuffix, m.prefilter, flag, b[0], b[1], b[2], b[3]).Slice()
 		if err != nil {
 			return fmt.Errorf("scan claims of cluster %s: %w", c, err)
 		}
-		next, pairs, err := parseScanReply(reply)
+		next, matched, below, cands, err := parseScanReply(reply, values)
 		if err != nil {
 			return fmt.Errorf("scan claims of cluster %s: %w", c, err)
 		}
-		for i := 0; i < len(pairs); i += 2 {
-			p, ok, err := m.check(c, pairs[i], pairs[i+1])
-			if err != nil {
-				return fmt.Errorf("decode record %s of cluster %s: %w", pairs[i], c, err)
-			}
-			if ok {
-				found(p, pairs[i+1])
-			}
+		if values {
+			matched = 0
 		}
+		var out []entry
+		for _, cd := range cands {
+			var since int64
+			if values {
+				r, err := decodeValue(cd.value)
+				if err != nil {
+					return fmt.Errorf("decode record %s of cluster %s: %w", cd.field, c, err)
+				}
+				if !m.matchText(&r) {
+					continue
+				}
+				matched++
+				since = Since(&r).UnixNano()
+			} else if since, err = sinceFrom(cd.header, cd.ltt); err != nil {
+				return fmt.Errorf("decode record %s of cluster %s: %w", cd.field, c, err)
+			}
+			out = append(out, entry{pos: position{since: since, cluster: c, key: cd.field}, value: cd.value})
+		}
+		found(matched, below > 0, out)
 		if cursor = next; cursor == "0" {
 			return nil
 		}
 	}
 }
 
-// parseScanReply splits queryScript's reply into the next cursor and the
-// field/value pairs.
-func parseScanReply(reply []any) (string, []string, error) {
-	if len(reply) == 0 || len(reply)%2 != 1 {
-		return "", nil, fmt.Errorf("unexpected scan reply of %d values", len(reply))
+// candidate is one record queryScript returned.
+type candidate struct{ field, header, ltt, value string }
+
+// parseScanReply splits queryScript's reply into the next cursor, the
+// matches counted, those dropped as too old and the candidates.
+func parseScanReply(reply []any, values bool) (next string, matched, below int, cands []candidate, err error) {
+	per := 3
+	if values {
+		per = 2
 	}
-	next, _ := reply[0].(string)
-	pairs := make([]string, len(reply)-1)
-	for i, v := range reply[1:] {
-		pairs[i], _ = v.(string)
+	if len(reply) < 3 || (len(reply)-3)%per != 0 {
+		return "", 0, 0, nil, fmt.Errorf("unexpected scan reply of %d values", len(reply))
 	}
-	return next, pairs, nil
+	next, _ = reply[0].(string)
+	m, _ := reply[1].(int64)
+	b, _ := reply[2].(int64)
+	str := func(v any) string { s, _ := v.(string); return s }
+	cands = make([]candidate, 0, (len(reply)-3)/per)
+	for i := 3; i < len(reply); i += per {
+		cd := candidate{field: str(reply[i])}
+		if values {
+			cd.value = str(reply[i+1])
+		} else {
+			cd.header, cd.ltt = str(reply[i+1]), str(reply[i+2])
+		}
+		cands = append(cands, cd)
+	}
+	return next, int(m), int(b), cands, nil
 }
 
 // matcher checks a decoded record against a query's filters and holds the
@@ -274,41 +454,19 @@ func plainASCII(s string) bool {
 	return true
 }
 
-// check reports whether the stored value v of field key in cluster
-// matches and where it goes in the page order. The script's state and
-// kind checks are exact (the header's state letter; a key ends in
-// "#"+kind only for that kind, as a claimRef holds no '#'), so without a
-// text filter nothing is decoded here: only the page's records are.
-func (m *matcher) check(cluster, key, v string) (position, bool, error) {
-	if m.text == "" {
-		since, err := sinceOf(v)
-		return position{since: since, cluster: cluster, key: key}, err == nil, err
-	}
-	r, err := decodeValue(v)
-	if err != nil {
-		return position{}, false, err
-	}
-	return position{since: Since(&r).UnixNano(), cluster: cluster, key: key}, m.matchText(&r), nil
-}
-
-// sinceOf is Since of a stored value without decoding it: the
-// lastTransitionTime field (encoded last; a quote inside a string is
-// escaped, so the pattern only occurs as the key) or the header's time.
-func sinceOf(v string) (int64, error) {
-	const key = `,"lastTransitionTime":"`
-	if i := strings.LastIndex(v, key); i >= 0 {
-		rest := v[i+len(key):]
-		if j := strings.IndexByte(rest, '"'); j >= 0 {
-			if t, err := time.Parse(time.RFC3339Nano, rest[:j]); err == nil {
-				return t.UnixNano(), nil
-			}
+// sinceFrom is Since of a stored value from its header's 20 time digits
+// and its lastTransitionTime ("" when it has none).
+func sinceFrom(header, ltt string) (int64, error) {
+	if ltt != "" {
+		if t, err := time.Parse(time.RFC3339Nano, ltt); err == nil {
+			return t.UnixNano(), nil
 		}
 	}
-	if len(v) < 20 {
+	if len(header) < 20 {
 		return 0, fmt.Errorf("stored value has no header line")
 	}
-	sec, err1 := strconv.ParseInt(v[:11], 10, 64)
-	nsec, err2 := strconv.ParseInt(v[11:20], 10, 64)
+	sec, err1 := strconv.ParseInt(header[:11], 10, 64)
+	nsec, err2 := strconv.ParseInt(header[11:20], 10, 64)
 	if err1 != nil || err2 != nil {
 		return 0, fmt.Errorf("stored value has a malformed header")
 	}

@@ -118,7 +118,7 @@ func TestQueryErrors(t *testing.T) {
 	}
 }
 
-// TestQueryPagesLargeFleet pages through 6,000 records in small pages
+// TestQueryPagesLargeFleet pages through 12,000 records in small pages
 // and checks that the pages, joined, are every match exactly once in order.
 func TestQueryPagesLargeFleet(t *testing.T) {
 	ctx := context.Background()
@@ -126,17 +126,24 @@ func TestQueryPagesLargeFleet(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
 	var want []string
 	base := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
-	for c := 0; c < 3; c++ {
+	for c := 0; c < 2; c++ {
 		cluster := fmt.Sprintf("c%d", c)
-		recs := make([]status.Record, 0, 2000)
-		for i := 0; i < 2000; i++ {
+		recs := make([]status.Record, 0, 6000)
+		for i := 0; i < 6000; i++ {
 			r := status.Record{Cluster: cluster, ClaimRef: fmt.Sprintf("ns/claim-%d", i), StatusMessage: "m", Ready: "True",
 				ObservedAt: base.Format(time.RFC3339)}
 			if i%4 == 0 {
 				r.Ready = "False"
-				// few distinct times, so ties exercise the cluster and key order
-				r.LastTransitionTime = base.Add(time.Duration(rng.Intn(50)) * time.Second).Format(time.RFC3339)
-				want = append(want, r.LastTransitionTime+"|"+cluster+"|"+r.Key())
+				// few distinct times, so ties exercise the cluster and key
+				// order; whole and fractional seconds, and seed records
+				// whose since is their observedAt, so the script's since
+				// bounds see every form
+				at := base.Add(time.Duration(rng.Intn(50))*time.Second + time.Duration(rng.Intn(3))*time.Second/4)
+				if i%12 == 0 {
+					r.ObservedAt = at.Format(time.RFC3339Nano)
+				} else {
+					r.LastTransitionTime = at.Format(time.RFC3339Nano)
+				}
 			}
 			recs = append(recs, r)
 		}
@@ -145,6 +152,11 @@ func TestQueryPagesLargeFleet(t *testing.T) {
 		}
 		if _, err := s.Apply(ctx, base.Format(time.RFC3339), recs); err != nil {
 			t.Fatal(err)
+		}
+		for i := range recs {
+			if recs[i].State() == 'N' {
+				want = append(want, sinceKey(&recs[i]))
+			}
 		}
 	}
 	sort.Slice(want, func(i, j int) bool {
@@ -165,7 +177,7 @@ func TestQueryPagesLargeFleet(t *testing.T) {
 			t.Fatalf("page %d: %d items, total %d, want at most %d of %d", pages, len(p.Items), p.Total, q.Limit, len(want))
 		}
 		for _, r := range p.Items {
-			got = append(got, r.LastTransitionTime+"|"+r.Cluster+"|"+r.Key())
+			got = append(got, sinceKey(&r))
 		}
 		if p.Next == "" {
 			break
@@ -175,6 +187,12 @@ func TestQueryPagesLargeFleet(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("pages joined differ from every match in order: got %d, want %d", len(got), len(want))
 	}
+}
+
+// sinceKey is r's place in the page order as a string that sorts like it
+// within one test's times.
+func sinceKey(r *status.Record) string {
+	return fmt.Sprintf("%020d|%s|%s", Since(r).UnixNano(), r.Cluster, r.Key())
 }
 
 // TestTopKBounded offers many entries and checks the bound (never more
@@ -229,18 +247,18 @@ func TestQueryScriptReplyBounded(t *testing.T) {
 	}
 	cursor, seen, calls := "0", 0, 0
 	for {
-		reply, err := queryScript.Run(ctx, s.rdb, []string{s.k.claims("c")}, cursor, scanChunk, scanBudget, scanMatches, "N", "", "").Slice()
+		reply, err := queryScript.Run(ctx, s.rdb, []string{s.k.claims("c")}, cursor, scanChunk, scanBudget, scanMatches, "N", "", "", "1", "", "", "", "").Slice()
 		if err != nil {
 			t.Fatal(err)
 		}
-		next, pairs, err := parseScanReply(reply)
+		next, _, _, cands, err := parseScanReply(reply, true)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n := len(pairs) / 2; n > scanMatches+2*scanChunk {
+		if n := len(cands); n > scanMatches+2*scanChunk {
 			t.Fatalf("one call returned %d records, bound is about %d", n, scanMatches+scanChunk)
 		}
-		seen += len(pairs) / 2
+		seen += len(cands)
 		calls++
 		if cursor = next; cursor == "0" {
 			break
@@ -248,5 +266,110 @@ func TestQueryScriptReplyBounded(t *testing.T) {
 	}
 	if seen < 6000 || calls < 3 {
 		t.Fatalf("%d calls returned %d records, want every one of 6000 in several calls", calls, seen)
+	}
+}
+
+// TestQueryNextWhenScriptDrops: when the page fills in the first script
+// call and later calls drop every other match as older (the since
+// bounds), the page still says that more follow.
+func TestQueryNextWhenScriptDrops(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newStore(t)
+	const n = 3 * scanBudget
+	recs := make([]status.Record, 0, n)
+	for i := range n {
+		recs = append(recs, rec(t, "c", fmt.Sprintf("ns/claim-%d", i), "m", 1))
+	}
+	if _, err := s.Apply(ctx, "2026-11-25T11:00:00Z", recs); err != nil {
+		t.Fatal(err)
+	}
+	// The fields the first script call scans: its HSCAN steps up to the budget.
+	first := map[string]bool{}
+	cursor := uint64(0)
+	for len(first) < scanBudget {
+		keys, next, err := s.rdb.HScan(ctx, s.k.claims("c"), cursor, "", scanChunk).Result()
+		if err != nil || next == 0 {
+			t.Fatalf("hscan: %v (cursor %d)", err, next)
+		}
+		for i := 0; i < len(keys); i += 2 {
+			first[keys[i]] = true
+		}
+		cursor = next
+	}
+	// Five new not-ready claims the first call finds, five older ones it does not.
+	var newer, older []status.Record
+	var want []string
+	for _, r := range recs {
+		notReady := func(sec int) status.Record {
+			return rec(t, "c", r.ClaimRef, "m", 2, func(r *status.Record) {
+				r.Ready = "False"
+				r.LastTransitionTime = time.Date(2026, 11, 25, 9, 0, sec, 0, time.UTC).Format(time.RFC3339)
+			})
+		}
+		switch {
+		case first[r.Key()] && len(newer) < 5:
+			newer = append(newer, notReady(50-len(newer)))
+			want = append(want, "c:"+r.ClaimRef)
+		case !first[r.Key()] && len(older) < 5:
+			older = append(older, notReady(10-len(older)))
+		}
+	}
+	if _, err := s.Apply(ctx, "2026-11-25T11:00:00Z", append(newer, older...)); err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.Query(ctx, Query{State: 'N', Limit: 5})
+	if err != nil || p.Total != 10 || p.Next == "" || !reflect.DeepEqual(refs(p), want) {
+		t.Fatalf("page = %v total %d next %q (%v), want %v, total 10 and a next page", refs(p), p.Total, p.Next, err, want)
+	}
+}
+
+// TestQueryScriptSinceBounds: the script compares each since form (a
+// whole-second and a fractional lastTransitionTime, a seed record's
+// observedAt in the header) exactly against the bounds, ties included.
+func TestQueryScriptSinceBounds(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newStore(t)
+	at := func(ns int) time.Time { return time.Date(2026, 11, 25, 10, 0, 5, ns, time.UTC) }
+	ltt := func(ns int) func(*status.Record) {
+		return func(r *status.Record) { r.Ready, r.LastTransitionTime = "False", at(ns).Format(time.RFC3339Nano) }
+	}
+	recs := []status.Record{
+		rec(t, "c", "ns/whole", "m", 1, ltt(0)),
+		rec(t, "c", "ns/frac", "m", 1, ltt(500_000_000)),
+		rec(t, "c", "ns/seed", "m", 1, func(r *status.Record) {
+			r.Ready, r.ObservedAt = "False", at(250_000_000).Format(time.RFC3339Nano)
+		}),
+	}
+	if _, err := s.Apply(ctx, "2026-11-25T11:00:00Z", recs); err != nil {
+		t.Fatal(err)
+	}
+	ns := func(n int) int64 { return at(n).UnixNano() }
+	for _, st := range []struct {
+		lo, hi    int64
+		want      string
+		wantBelow int
+	}{
+		{none, none, "ns/frac ns/seed ns/whole", 0},
+		{ns(0), ns(0), "ns/whole", 0},
+		{ns(250_000_000), ns(250_000_000), "ns/seed", 1},
+		{ns(500_000_000), ns(500_000_000), "ns/frac", 2},
+		{ns(250_000_000), none, "ns/frac ns/seed", 1},
+		{none, ns(250_000_000), "ns/seed ns/whole", 0},
+		{ns(1), ns(499_999_999), "ns/seed", 1},
+	} {
+		b := sinceRange{st.lo, st.hi}.args()
+		reply, err := queryScript.Run(ctx, s.rdb, []string{s.k.claims("c")}, "0", scanChunk, scanBudget, scanMatches, "N", "", "", "", b[0], b[1], b[2], b[3]).Slice()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, matched, below, cands, err := parseScanReply(reply, false)
+		var got []string
+		for _, c := range cands {
+			got = append(got, c.field)
+		}
+		sort.Strings(got)
+		if err != nil || matched != 3 || below != st.wantBelow || strings.Join(got, " ") != st.want {
+			t.Errorf("bounds %v: got %v (matched %d, below %d, %v), want %s (below %d)", b, got, matched, below, err, st.want, st.wantBelow)
+		}
 	}
 }
