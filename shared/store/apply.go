@@ -70,10 +70,14 @@ for gi = 1, groups do
   local fields = {}
   for i = 1, n do fields[i] = ARGV[a + 2 * (i - 1)] end
 ` + kindsResolve + `
-  local olds = {}
-  for s = 1, n, chunk do
-    local part = redis.call('HMGET', hkey, unpack(fields, s, math.min(s + chunk - 1, n)))
-    for k = 1, #part do olds[s + k - 1] = part[k] end
+  -- The stored values were read before the kind rules; only items
+  -- they moved to their claim's kinded field are read again.
+  local olds = pre
+  local mf = {}
+  for j, i in ipairs(moved) do mf[j] = fields[i] end
+  for s = 1, #mf, chunk do
+    local part = redis.call('HMGET', hkey, unpack(mf, s, math.min(s + chunk - 1, #mf)))
+    for k = 1, #part do olds[moved[s + k - 1]] = part[k] end
   end
   local hset, latest, delta, out = {}, {}, {R = 0, N = 0, D = 0}, {}
   for i = 1, n do

@@ -60,7 +60,12 @@ local amb, ai = {}, 0`
 // kind-less items go to their claim's only kind; ambiguous ones are listed.
 const kindsResolve = `
   local xkey = KEYS[3 + 2 * groups + gi]
-  local vals, refs, kinds, idx, dirty, drop = {}, {}, {}, {}, {}, {}
+  local vals, refs, kinds, idx, dirty, drop, moved = {}, {}, {}, {}, {}, {}, {}
+  local pre = {}
+  for s = 1, n, chunk do
+    local part = redis.call('HMGET', hkey, unpack(fields, s, math.min(s + chunk - 1, n)))
+    for k = 1, #part do pre[s + k - 1] = part[k] end
+  end
   for i = 1, n do
     vals[i] = ARGV[a + 2 * i - 1]
     refs[i], kinds[i] = refKind(fields[i])
@@ -81,7 +86,7 @@ const kindsResolve = `
     local uniq = {}
     for i = 1, n do
       local r = refs[i]
-      if not idx[r] then idx[r] = true uniq[#uniq + 1] = r end
+      if (not kinds[i] or not pre[i]) and not idx[r] then idx[r] = true uniq[#uniq + 1] = r end
     end
     for s = 1, #uniq, chunk do
       local part = redis.call('HMGET', xkey, unpack(uniq, s, math.min(s + chunk - 1, #uniq)))
@@ -92,8 +97,11 @@ const kindsResolve = `
     ai = ai + 1
     local r, k = refs[i], kinds[i]
     local e = idx[r] or {kinds = {}}
-    idx[r] = e
-    if k then
+    if k and pre[i] and not build then
+      -- Stored already: its kind is indexed, and no kind-less record of
+      -- its claim exists (a kinded one supersedes it on arrival).
+    elseif k then
+      idx[r] = e
       local known = false
       for _, x in ipairs(e.kinds) do if x == k then known = true end end
       if not known then e.kinds[#e.kinds + 1] = k dirty[r] = true end
@@ -102,11 +110,15 @@ const kindsResolve = `
       local v = vals[i]
       local p = string.find(v, ',"claimRef":"', 74, true)
       local q = string.find(v, '"', p + 13, true)
+      idx[r] = e
       fields[i] = r .. '#' .. e.kinds[1]
+      moved[#moved + 1] = i
       vals[i] = sub(v, 1, q) .. ',"kind":"' .. jsonEsc(e.kinds[1]) .. '"' .. sub(v, q + 1)
     elseif #e.kinds > 1 then
+      idx[r] = e
       amb[#amb + 1] = ai .. ' ' .. table.concat(e.kinds, ' ')
     elseif not e.less then
+      idx[r] = e
       e.less = true
       dirty[r] = true
     end
